@@ -1,0 +1,7 @@
+//! The JSON face: thin handlers that parse, call a service and answer.
+
+pub mod auth;
+pub mod health;
+mod json;
+
+pub use json::{json_config, not_found, path_config, query_config};

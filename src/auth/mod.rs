@@ -1,0 +1,11 @@
+//! Passwords, tokens, keys, sessions and the identity extractor.
+
+pub mod client;
+pub mod keys;
+pub mod passwords;
+pub mod principal;
+pub mod sessions;
+pub mod tokens;
+
+pub use client::ClientInfo;
+pub use principal::{Admin, Principal, RequireRole, RoleMarker};

@@ -1,0 +1,367 @@
+//! Typed configuration from the environment. Every error names its variable; secrets never reach
+//! `Debug` or the log.
+
+use std::fmt;
+use std::net::{IpAddr, SocketAddr};
+use std::str::FromStr;
+
+use crate::domain::PasswordPolicy;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JwtAlg {
+    EdDSA,
+    Es256,
+    Rs256,
+    Hs256,
+}
+
+impl JwtAlg {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::EdDSA => "EdDSA",
+            Self::Es256 => "ES256",
+            Self::Rs256 => "RS256",
+            Self::Hs256 => "HS256",
+        }
+    }
+}
+
+/// A string that must not be shown: the wrapper only ever prints `<redacted>`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+/// An address range in CIDR form, e.g. `10.0.0.0/8`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IpNet {
+    addr: IpAddr,
+    prefix: u8,
+}
+
+impl IpNet {
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        fn masked(bits: u128, width: u8, prefix: u8) -> u128 {
+            let shift = u32::from(width - prefix);
+            if shift >= 128 { 0 } else { bits >> shift }
+        }
+        let ip = match (self.addr, ip) {
+            (IpAddr::V4(_), IpAddr::V6(v6)) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+            _ => ip,
+        };
+        match (self.addr, ip) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                masked(u32::from(net).into(), 32, self.prefix)
+                    == masked(u32::from(ip).into(), 32, self.prefix)
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                masked(u128::from(net), 128, self.prefix)
+                    == masked(u128::from(ip), 128, self.prefix)
+            }
+            _ => false,
+        }
+    }
+}
+
+impl FromStr for IpNet {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (addr, prefix) = match s.split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (s, None),
+        };
+        let addr: IpAddr = addr
+            .parse()
+            .map_err(|_| format!("{s:?} is not an address"))?;
+        let width = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            Some(p) => p
+                .parse::<u8>()
+                .ok()
+                .filter(|p| *p <= width)
+                .ok_or_else(|| format!("{s:?} has an invalid prefix length"))?,
+            None => width,
+        };
+        Ok(Self { addr, prefix })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: Secret,
+    pub bind: SocketAddr,
+    pub issuer: String,
+    pub audience: String,
+    pub access_ttl_secs: i64,
+    pub refresh_ttl_secs: i64,
+    pub refresh_grace_secs: i64,
+    pub password_policy: PasswordPolicy,
+    pub jwt_alg: JwtAlg,
+    pub jwt_secret: Option<Secret>,
+    pub bootstrap_admin: Option<(String, Secret)>,
+    pub cookie_secure: bool,
+    pub trusted_proxies: Vec<IpNet>,
+}
+
+/// One line naming the variable and what is wrong with it.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {var}: {message}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub message: String,
+}
+
+fn err(var: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError {
+        var,
+        message: message.into(),
+    }
+}
+
+impl Config {
+    /// Reads the process environment (after `.env`, which `main` loads).
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let var = |name: &'static str| get(name).filter(|v| !v.is_empty());
+        let seconds = |name: &'static str, default: i64, min: i64, max: i64| match var(name) {
+            None => Ok(default),
+            Some(v) => v
+                .trim()
+                .parse::<i64>()
+                .ok()
+                .filter(|n| (min..=max).contains(n))
+                .ok_or_else(|| {
+                    err(
+                        name,
+                        format!("expected whole seconds from {min} to {max}, got {v:?}"),
+                    )
+                }),
+        };
+
+        let database_url = var("DATABASE_URL").map(Secret::new).ok_or_else(|| {
+            err(
+                "DATABASE_URL",
+                "not set (e.g. postgres://postgres@127.0.0.1:5432/authd)",
+            )
+        })?;
+        let bind = match var("AUTHD_BIND") {
+            None => SocketAddr::from(([127, 0, 0, 1], 8080)),
+            Some(v) => v.parse().map_err(|_| {
+                err(
+                    "AUTHD_BIND",
+                    format!("expected HOST:PORT such as 127.0.0.1:8080, got {v:?}"),
+                )
+            })?,
+        };
+        let issuer = var("AUTHD_ISSUER").unwrap_or_else(|| "authd".into());
+        let audience = var("AUTHD_AUDIENCE").unwrap_or_else(|| "authd".into());
+        let access_ttl_secs = seconds("AUTHD_ACCESS_TTL", 900, 1, 86_400)?;
+        let refresh_ttl_secs = seconds("AUTHD_REFRESH_TTL", 2_592_000, 60, 31_536_000)?;
+        let refresh_grace_secs = seconds("AUTHD_REFRESH_GRACE", 10, 0, 300)?;
+        let min_length = match var("AUTHD_PASSWORD_MIN_LENGTH") {
+            None => 12,
+            Some(v) => v
+                .trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (8..=PasswordPolicy::MAX_LENGTH).contains(n))
+                .ok_or_else(|| {
+                    err(
+                        "AUTHD_PASSWORD_MIN_LENGTH",
+                        format!("expected 8 to 128, got {v:?}"),
+                    )
+                })?,
+        };
+        let jwt_alg = match var("AUTHD_JWT_ALG").as_deref() {
+            None | Some("EdDSA") => JwtAlg::EdDSA,
+            Some("ES256") => JwtAlg::Es256,
+            Some("RS256") => JwtAlg::Rs256,
+            Some("HS256") => JwtAlg::Hs256,
+            Some(other) => {
+                return Err(err(
+                    "AUTHD_JWT_ALG",
+                    format!("expected EdDSA, ES256, RS256 or HS256, got {other:?}"),
+                ));
+            }
+        };
+        let jwt_secret = get("AUTHD_JWT_SECRET").map(Secret::new);
+        if jwt_alg == JwtAlg::Hs256 {
+            match &jwt_secret {
+                Some(s) if s.expose().len() >= 32 => {}
+                Some(_) => {
+                    return Err(err(
+                        "AUTHD_JWT_SECRET",
+                        "must be at least 32 bytes for HS256",
+                    ));
+                }
+                None => {
+                    return Err(err(
+                        "AUTHD_JWT_SECRET",
+                        "required when AUTHD_JWT_ALG=HS256 (at least 32 bytes)",
+                    ));
+                }
+            }
+        }
+        let bootstrap_admin = match var("AUTHD_BOOTSTRAP_ADMIN") {
+            None => None,
+            Some(v) => match v.split_once(':') {
+                Some((user, pw)) if !user.is_empty() && !pw.is_empty() => {
+                    Some((user.to_owned(), Secret::new(pw)))
+                }
+                _ => return Err(err("AUTHD_BOOTSTRAP_ADMIN", "expected USERNAME:PASSWORD")),
+            },
+        };
+        let cookie_secure = match var("AUTHD_COOKIE_SECURE")
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            None | Some("true" | "1" | "yes") => true,
+            Some("false" | "0" | "no") => false,
+            Some(other) => {
+                return Err(err(
+                    "AUTHD_COOKIE_SECURE",
+                    format!("expected true or false, got {other:?}"),
+                ));
+            }
+        };
+        let trusted_proxies = var("AUTHD_TRUSTED_PROXIES")
+            .unwrap_or_else(|| "127.0.0.1/32,::1/128".into())
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                s.parse::<IpNet>()
+                    .map_err(|m| err("AUTHD_TRUSTED_PROXIES", m))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+
+        Ok(Self {
+            database_url,
+            bind,
+            issuer,
+            audience,
+            access_ttl_secs,
+            refresh_ttl_secs,
+            refresh_grace_secs,
+            password_policy: PasswordPolicy { min_length },
+            jwt_alg,
+            jwt_secret,
+            bootstrap_admin,
+            cookie_secure,
+            trusted_proxies,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let mut env: HashMap<String, String> =
+            HashMap::from([("DATABASE_URL".into(), "postgres://x/y".into())]);
+        env.extend(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        Config::from_lookup(|k| env.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_match_the_contract() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!((c.issuer.as_str(), c.audience.as_str()), ("authd", "authd"));
+        assert_eq!(
+            (c.access_ttl_secs, c.refresh_ttl_secs, c.refresh_grace_secs),
+            (900, 2_592_000, 10)
+        );
+        assert_eq!(c.password_policy.min_length, 12);
+        assert_eq!(c.jwt_alg, JwtAlg::EdDSA);
+        assert!(c.cookie_secure);
+    }
+
+    #[test]
+    fn each_error_names_its_variable() {
+        for (var, value) in [
+            ("AUTHD_BIND", "nowhere"),
+            ("AUTHD_ACCESS_TTL", "-1"),
+            ("AUTHD_REFRESH_TTL", "soon"),
+            ("AUTHD_REFRESH_GRACE", "9999"),
+            ("AUTHD_PASSWORD_MIN_LENGTH", "7"),
+            ("AUTHD_JWT_ALG", "none"),
+            ("AUTHD_BOOTSTRAP_ADMIN", "nopassword"),
+            ("AUTHD_COOKIE_SECURE", "maybe"),
+            ("AUTHD_TRUSTED_PROXIES", "10.0.0.0/33"),
+        ] {
+            let e = config(&[(var, value)]).unwrap_err();
+            assert_eq!(e.var, var);
+            assert!(e.to_string().contains(var));
+        }
+        assert_eq!(
+            Config::from_lookup(|_| None).unwrap_err().var,
+            "DATABASE_URL"
+        );
+    }
+
+    #[test]
+    fn hs256_needs_a_32_byte_secret() {
+        assert_eq!(
+            config(&[("AUTHD_JWT_ALG", "HS256")]).unwrap_err().var,
+            "AUTHD_JWT_SECRET"
+        );
+        let short = config(&[("AUTHD_JWT_ALG", "HS256"), ("AUTHD_JWT_SECRET", "short")]);
+        assert_eq!(short.unwrap_err().var, "AUTHD_JWT_SECRET");
+        let ok = config(&[
+            ("AUTHD_JWT_ALG", "HS256"),
+            ("AUTHD_JWT_SECRET", &"k".repeat(32)),
+        ]);
+        assert_eq!(ok.unwrap().jwt_alg, JwtAlg::Hs256);
+    }
+
+    #[test]
+    fn debug_output_hides_secrets() {
+        let c = config(&[
+            ("AUTHD_JWT_ALG", "HS256"),
+            ("AUTHD_JWT_SECRET", "super-secret-value-of-32-bytes!!"),
+            ("AUTHD_BOOTSTRAP_ADMIN", "root:hunter2hunter2"),
+        ])
+        .unwrap();
+        let shown = format!("{c:?}");
+        assert!(
+            !shown.contains("super-secret")
+                && !shown.contains("hunter2")
+                && !shown.contains("postgres://")
+        );
+    }
+
+    #[test]
+    fn cidr_ranges_match_addresses_inside_them() {
+        let net: IpNet = "10.1.0.0/16".parse().unwrap();
+        assert!(net.contains("10.1.200.3".parse().unwrap()));
+        assert!(!net.contains("10.2.0.1".parse().unwrap()));
+        let v6: IpNet = "::1/128".parse().unwrap();
+        assert!(v6.contains("::1".parse().unwrap()));
+        let any: IpNet = "0.0.0.0/0".parse().unwrap();
+        assert!(any.contains("192.0.2.1".parse().unwrap()));
+        let lo: IpNet = "127.0.0.1/32".parse().unwrap();
+        assert!(lo.contains("::ffff:127.0.0.1".parse().unwrap()));
+    }
+}

@@ -1,0 +1,22 @@
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+
+use crate::db::schema::roles;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = roles)]
+pub struct Role {
+    pub id: i32,
+    pub name: String,
+    pub description: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl Role {
+    pub fn all(conn: &mut PgConnection) -> QueryResult<Vec<Role>> {
+        roles::table
+            .select(Role::as_select())
+            .order(roles::name)
+            .load(conn)
+    }
+}

@@ -1,0 +1,83 @@
+use std::time::{Duration, Instant};
+
+use diesel::pg::PgConnection;
+use diesel::r2d2::{ConnectionManager, Pool, PooledConnection};
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+pub type DbPool = Pool<ConnectionManager<PgConnection>>;
+pub type DbConn = PooledConnection<ConnectionManager<PgConnection>>;
+
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
+
+/// What can go wrong below the services, before any rule of ours is involved.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error("database query failed")]
+    Query(#[source] DieselError),
+    #[error("blocking task was cancelled")]
+    Canceled,
+    #[error("migrations failed: {0}")]
+    Migration(String),
+}
+
+impl From<DieselError> for StoreError {
+    fn from(e: DieselError) -> Self {
+        match e {
+            // A connection lost mid-query is an outage, not a bug: the caller answers 503.
+            DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
+                Self::Unavailable(info.message().to_owned())
+            }
+            other => Self::Query(other),
+        }
+    }
+}
+
+impl StoreError {
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(
+            self,
+            Self::Query(DieselError::DatabaseError(
+                DatabaseErrorKind::UniqueViolation,
+                _
+            ))
+        )
+    }
+}
+
+/// The pool itself connects lazily; `connection_timeout` bounds how long a request waits for a
+/// connection when the database is down (then it answers 503 instead of hanging).
+pub fn build_pool(database_url: &str, max_size: u32) -> DbPool {
+    Pool::builder()
+        .max_size(max_size)
+        .min_idle(Some(1))
+        .connection_timeout(Duration::from_secs(5))
+        .test_on_check_out(false)
+        .build_unchecked(ConnectionManager::<PgConnection>::new(database_url))
+}
+
+/// Waits for the database to accept a connection, at most `limit`.
+pub fn wait_for_database(pool: &DbPool, limit: Duration) -> Result<(), StoreError> {
+    let deadline = Instant::now() + limit;
+    loop {
+        match pool.get() {
+            Ok(_) => return Ok(()),
+            Err(e) if Instant::now() >= deadline => {
+                return Err(StoreError::Unavailable(e.to_string()));
+            }
+            Err(e) => {
+                log::warn!("waiting for the database: {e}");
+                std::thread::sleep(Duration::from_millis(500));
+            }
+        }
+    }
+}
+
+/// Applies pending migrations and returns the versions it applied.
+pub fn run_migrations(conn: &mut PgConnection) -> Result<Vec<String>, StoreError> {
+    conn.run_pending_migrations(MIGRATIONS)
+        .map(|done| done.iter().map(ToString::to_string).collect())
+        .map_err(|e| StoreError::Migration(e.to_string()))
+}

@@ -1,0 +1,174 @@
+//! `ApiError`: every failure of the JSON face, rendered as RFC 9457 problem details with our `code`.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+
+use crate::db::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("invalid request: {0}")]
+    InvalidRequest(String),
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    #[error("invalid token: {0}")]
+    InvalidToken(&'static str),
+    #[error("invalid grant")]
+    InvalidGrant,
+    #[error("insufficient role")]
+    InsufficientRole,
+    #[error("account disabled")]
+    AccountDisabled,
+    #[error("not found")]
+    NotFound,
+    #[error("username taken")]
+    UsernameTaken,
+    #[error("email taken")]
+    EmailTaken,
+    #[error("payload too large")]
+    PayloadTooLarge,
+    #[error("rate limited")]
+    RateLimited { retry_after_secs: u64 },
+    #[error("service unavailable")]
+    ServiceUnavailable(#[source] StoreError),
+    #[error("internal error")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+#[derive(Serialize)]
+struct Problem<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    title: &'a str,
+    status: u16,
+    detail: String,
+    code: &'static str,
+}
+
+impl ApiError {
+    pub fn internal(e: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self::Internal(Box::new(e))
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::InvalidRequest(_) => "invalid_request",
+            Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::InvalidCredentials => "invalid_credentials",
+            Self::InvalidToken(_) => "invalid_token",
+            Self::InvalidGrant => "invalid_grant",
+            Self::InsufficientRole => "insufficient_role",
+            Self::AccountDisabled => "account_disabled",
+            Self::NotFound => "not_found",
+            Self::UsernameTaken => "username_taken",
+            Self::EmailTaken => "email_taken",
+            Self::PayloadTooLarge => "payload_too_large",
+            Self::RateLimited { .. } => "rate_limited",
+            Self::ServiceUnavailable(_) => "service_unavailable",
+            Self::Internal(_) => "internal",
+        }
+    }
+
+    /// What the client is told. Never a cause chain, never whether a username exists.
+    fn detail(&self) -> String {
+        match self {
+            Self::InvalidRequest(d) => d.clone(),
+            Self::UnsupportedMediaType => "the request body must be application/json".into(),
+            Self::InvalidCredentials => "the username or password is incorrect".into(),
+            Self::InvalidToken(why) => format!("the access token is missing or invalid: {why}"),
+            Self::InvalidGrant => {
+                "the refresh token is unknown, expired, revoked or already used".into()
+            }
+            Self::InsufficientRole => "this requires a role the token does not carry".into(),
+            Self::AccountDisabled => "this account is disabled".into(),
+            Self::NotFound => "no such resource".into(),
+            Self::UsernameTaken => "that username is already taken".into(),
+            Self::EmailTaken => "that email address is already in use".into(),
+            Self::PayloadTooLarge => "the request body is too large".into(),
+            Self::RateLimited { retry_after_secs } => {
+                format!("too many requests; retry after {retry_after_secs} s")
+            }
+            Self::ServiceUnavailable(_) => "the database is unreachable; try again shortly".into(),
+            Self::Internal(_) => "an unexpected error occurred".into(),
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Unavailable(_) | StoreError::Canceled => Self::ServiceUnavailable(e),
+            other => Self::internal(other),
+        }
+    }
+}
+
+/// Logs an error with every cause, for the 500s whose body says nothing.
+pub fn log_chain(context: &str, e: &(dyn std::error::Error + 'static)) {
+    let mut line = format!("{context}: {e}");
+    let mut source = e.source();
+    while let Some(cause) = source {
+        line.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    log::error!("{line}");
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::InvalidRequest(_) => StatusCode::BAD_REQUEST,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::InvalidCredentials | Self::InvalidToken(_) | Self::InvalidGrant => {
+                StatusCode::UNAUTHORIZED
+            }
+            Self::InsufficientRole | Self::AccountDisabled => StatusCode::FORBIDDEN,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::UsernameTaken | Self::EmailTaken => StatusCode::CONFLICT,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::ServiceUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            Self::Internal(cause) => log_chain("internal error", cause.as_ref()),
+            Self::ServiceUnavailable(cause) => log::warn!("answering 503: {cause}"),
+            _ => {}
+        }
+        let status = self.status_code();
+        let body = Problem {
+            kind: "about:blank",
+            title: status.canonical_reason().unwrap_or("Error"),
+            status: status.as_u16(),
+            detail: self.detail(),
+            code: self.code(),
+        };
+        let mut res = HttpResponse::build(status);
+        res.insert_header((
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        ));
+        res.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
+        match self {
+            Self::InvalidToken(_) => {
+                res.insert_header((
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static(r#"Bearer realm="authd", error="invalid_token""#),
+                ));
+            }
+            Self::RateLimited { retry_after_secs } => {
+                res.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+            }
+            _ => {}
+        }
+        // Serializing this struct cannot fail; fall back to an empty body rather than panic.
+        res.body(serde_json::to_vec(&body).unwrap_or_default())
+    }
+}

@@ -1,0 +1,16 @@
+//! authd: a JSON Web Token authentication service with a server-rendered admin dashboard.
+
+pub mod api;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod dashboard;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod request_id;
+pub mod services;
+pub mod startup;
+pub mod state;
+
+pub use startup::Application;

@@ -1,0 +1,4 @@
+//! The rules of the data, one home each. Only services talk to the database.
+
+pub mod audit;
+pub mod users;
