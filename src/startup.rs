@@ -146,9 +146,10 @@ impl Application {
                 .app_data(api::json_config())
                 .app_data(api::path_config())
                 .app_data(api::query_config())
+                // The last `wrap` is outermost: the logger sees the request id on the response.
+                .wrap(from_fn(request_id::middleware))
                 .wrap(security_headers())
                 .wrap(Logger::new(r#"%a "%r" %s %b %Dms req=%{x-request-id}o"#))
-                .wrap(from_fn(request_id::middleware))
                 .configure(routes)
                 .service(
                     web::scope("/static")

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use actix_web::dev::ServerHandle;
 use authd::Application;
@@ -152,8 +152,8 @@ pub struct TestApp {
     pub address: String,
     pub client: Client,
     handle: ServerHandle,
-    // Dropped after the server is told to stop.
-    pub db: TestDb,
+    // Dropped after the server is told to stop; shared with second instances on the same database.
+    pub db: Arc<TestDb>,
 }
 
 impl Drop for TestApp {
@@ -169,7 +169,10 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts the app on its own database with extra environment settings.
 pub async fn spawn_app_with(env: &[(&str, &str)]) -> TestApp {
-    let db = TestDb::new();
+    start(Arc::new(TestDb::new()), env).await
+}
+
+async fn start(db: Arc<TestDb>, env: &[(&str, &str)]) -> TestApp {
     let mut vars: HashMap<String, String> = HashMap::from([
         ("DATABASE_URL".to_owned(), db.url()),
         ("AUTHD_BIND".to_owned(), "127.0.0.1:0".to_owned()),
@@ -194,6 +197,15 @@ pub async fn spawn_app_with(env: &[(&str, &str)]) -> TestApp {
 }
 
 impl TestApp {
+    /// Another server on this app's database, as after a restart or beside it in a cluster.
+    pub async fn second_instance_with(&self, env: &[(&str, &str)]) -> TestApp {
+        start(self.db.clone(), env).await
+    }
+
+    pub async fn second_instance(&self) -> TestApp {
+        self.second_instance_with(&[]).await
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }

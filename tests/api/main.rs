@@ -1,4 +1,9 @@
 //! One integration-test binary: a module per area of the contract.
 
-mod auth;
+mod bootstrap;
+mod cli;
+mod health;
 mod helpers;
+mod login;
+mod register;
+mod tokens;

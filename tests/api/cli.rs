@@ -1,0 +1,88 @@
+//! The binary itself: help, configuration errors, create-admin.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use crate::helpers::{PASSWORD, spawn_app};
+
+fn authd() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_authd"));
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default());
+    // Run from a directory without a .env file.
+    cmd.current_dir(std::env::temp_dir());
+    cmd
+}
+
+#[test]
+fn help_lists_every_command() {
+    let out = authd().arg("--help").output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    for command in ["serve", "migrate", "create-admin"] {
+        assert!(text.contains(command), "--help does not mention {command}");
+    }
+}
+
+#[test]
+fn an_invalid_setting_stops_start_up_with_one_line_naming_it() {
+    let out = authd()
+        .env("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none")
+        .env("AUTHD_JWT_ALG", "HS256")
+        .env("AUTHD_JWT_SECRET", "too-short")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("AUTHD_JWT_SECRET"), "{err}");
+    assert!(!err.contains("too-short"), "the secret was printed: {err}");
+}
+
+#[test]
+fn a_missing_database_url_is_named() {
+    let out = authd().arg("migrate").output().unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8(out.stderr)
+            .unwrap()
+            .contains("DATABASE_URL")
+    );
+}
+
+#[tokio::test]
+async fn create_admin_reads_the_password_from_stdin() {
+    let app = spawn_app().await;
+    let mut child = authd()
+        .args(["create-admin", "operator"])
+        .env("DATABASE_URL", app.db.url())
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{PASSWORD}\n").as_bytes())
+        .unwrap();
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let pair: serde_json::Value = app.login("operator", PASSWORD).await.json().await.unwrap();
+    let me: serde_json::Value = app
+        .me(pair["access_token"].as_str().unwrap())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["roles"], serde_json::json!(["admin", "user"]));
+}

@@ -1,0 +1,161 @@
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{PASSWORD, assert_problem, spawn_app};
+
+fn decode_part(token: &str, index: usize) -> Value {
+    let part = token.split('.').nth(index).unwrap();
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn login_returns_the_full_token_pair() {
+    let app = spawn_app().await;
+    app.register("alice", PASSWORD).await;
+    let res = app.login("alice", PASSWORD).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    let pair: Value = res.json().await.unwrap();
+    assert_eq!(pair["token_type"], "Bearer");
+    assert_eq!(pair["expires_in"], 900);
+    assert_eq!(pair["refresh_expires_in"], 2_592_000);
+    let refresh = pair["refresh_token"].as_str().unwrap();
+    assert!(
+        URL_SAFE_NO_PAD.decode(refresh).unwrap().len() >= 32,
+        "refresh token under 256 bits"
+    );
+    let session_id = pair["session_id"].as_str().unwrap();
+
+    let access = pair["access_token"].as_str().unwrap();
+    let header = decode_part(access, 0);
+    assert_eq!(header["alg"], "EdDSA");
+    assert_eq!(header["typ"], "at+jwt");
+    assert!(header["kid"].is_string());
+    let claims = decode_part(access, 1);
+    for claim in [
+        "iss", "aud", "sub", "exp", "iat", "nbf", "jti", "sid", "roles", "username",
+    ] {
+        assert!(!claims[claim].is_null(), "missing claim {claim}");
+    }
+    assert_eq!(claims["iss"], "authd");
+    assert_eq!(claims["aud"], "authd");
+    assert_eq!(claims["sid"], session_id);
+    assert_eq!(claims["roles"], json!(["user"]));
+    assert_eq!(
+        claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
+        900
+    );
+    let text = claims.to_string();
+    assert!(
+        !text.contains("argon2") && !text.contains("email"),
+        "secret material in claims: {text}"
+    );
+    assert_eq!(app.audit_count("login_succeeded"), 1);
+}
+
+#[tokio::test]
+async fn only_the_refresh_token_hash_is_stored() {
+    use authd::db::schema::refresh_tokens;
+    use diesel::prelude::*;
+    let app = spawn_app().await;
+    let pair = app.user_with_tokens("alice").await;
+    let refresh = pair["refresh_token"].as_str().unwrap();
+    let stored: Vec<Vec<u8>> = refresh_tokens::table
+        .select(refresh_tokens::token_hash)
+        .load(&mut app.db.connect())
+        .unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0], authd::auth::tokens::hash_refresh_token(refresh));
+    assert_ne!(stored[0], refresh.as_bytes());
+}
+
+#[tokio::test]
+async fn login_records_the_session_and_last_login() {
+    let app = spawn_app().await;
+    app.register("alice", PASSWORD).await;
+    let pair: Value = app
+        .client
+        .post(app.url("/api/auth/login"))
+        .header("user-agent", "authd-tests/1.0")
+        .json(&json!({ "username": "alice", "password": PASSWORD }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let me: Value = app
+        .me(pair["access_token"].as_str().unwrap())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(me["last_login_at"].is_string());
+
+    use authd::db::schema::sessions;
+    use diesel::prelude::*;
+    let (kind, agent, ip): (String, Option<String>, Option<String>) = sessions::table
+        .select((sessions::kind, sessions::user_agent, sessions::ip))
+        .first(&mut app.db.connect())
+        .unwrap();
+    assert_eq!(kind, "api");
+    assert_eq!(agent.as_deref(), Some("authd-tests/1.0"));
+    assert_eq!(ip.as_deref(), Some("127.0.0.1"));
+}
+
+#[tokio::test]
+async fn unknown_user_and_wrong_password_get_byte_identical_answers() {
+    let app = spawn_app().await;
+    app.register("alice", PASSWORD).await;
+    let wrong_password = app.login("alice", "not the right password").await;
+    let unknown_user = app.login("mallory", "not the right password").await;
+    let unparseable_user = app.login("x", "not the right password").await;
+    let mut bodies = Vec::new();
+    for res in [wrong_password, unknown_user, unparseable_user] {
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(res.headers()["content-type"], "application/problem+json");
+        bodies.push(res.bytes().await.unwrap());
+    }
+    assert_eq!(bodies[0], bodies[1]);
+    assert_eq!(bodies[1], bodies[2]);
+    let body: Value = serde_json::from_slice(&bodies[0]).unwrap();
+    assert_eq!(body["code"], "invalid_credentials");
+    assert_eq!(app.audit_count("login_failed"), 3);
+}
+
+#[tokio::test]
+async fn login_looks_usernames_up_case_insensitively() {
+    let app = spawn_app().await;
+    app.register("Alice", PASSWORD).await;
+    assert_eq!(app.login("aLICE", PASSWORD).await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn login_refuses_bad_bodies_like_register() {
+    let app = spawn_app().await;
+    assert_problem(
+        app.post_json("/api/auth/login", &json!({ "username": "a" }))
+            .await,
+        400,
+        "invalid_request",
+    )
+    .await;
+    let extra = json!({ "username": "alice", "password": PASSWORD, "remember": true });
+    assert_problem(
+        app.post_json("/api/auth/login", &extra).await,
+        400,
+        "invalid_request",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn each_login_opens_a_distinct_session() {
+    let app = spawn_app().await;
+    let first = app.user_with_tokens("alice").await;
+    let second: Value = app.login("alice", PASSWORD).await.json().await.unwrap();
+    assert_ne!(first["session_id"], second["session_id"]);
+    assert_ne!(first["refresh_token"], second["refresh_token"]);
+}
