@@ -29,6 +29,8 @@ pub enum ApiError {
     UsernameTaken,
     #[error("email taken")]
     EmailTaken,
+    #[error("role exists")]
+    RoleExists,
     #[error("payload too large")]
     PayloadTooLarge,
     #[error("rate limited")]
@@ -66,6 +68,7 @@ impl ApiError {
             Self::NotFound => "not_found",
             Self::UsernameTaken => "username_taken",
             Self::EmailTaken => "email_taken",
+            Self::RoleExists => "role_exists",
             Self::PayloadTooLarge => "payload_too_large",
             Self::RateLimited { .. } => "rate_limited",
             Self::ServiceUnavailable(_) => "service_unavailable",
@@ -88,6 +91,7 @@ impl ApiError {
             Self::NotFound => "no such resource".into(),
             Self::UsernameTaken => "that username is already taken".into(),
             Self::EmailTaken => "that email address is already in use".into(),
+            Self::RoleExists => "a role with that name already exists".into(),
             Self::PayloadTooLarge => "the request body is too large".into(),
             Self::RateLimited { retry_after_secs } => {
                 format!("too many requests; retry after {retry_after_secs} s")
@@ -128,7 +132,7 @@ impl ResponseError for ApiError {
             }
             Self::InsufficientRole | Self::AccountDisabled => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
-            Self::UsernameTaken | Self::EmailTaken => StatusCode::CONFLICT,
+            Self::UsernameTaken | Self::EmailTaken | Self::RoleExists => StatusCode::CONFLICT,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::ServiceUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,

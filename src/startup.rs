@@ -13,7 +13,8 @@ use crate::api;
 use crate::auth::client::TrustedProxies;
 use crate::auth::keys::{KeyError, KeyRing};
 use crate::auth::passwords::{Hasher, hash_blocking};
-use crate::auth::tokens::TokenService;
+use crate::auth::revocation::Revocation;
+use crate::auth::tokens::{LEEWAY_SECS, TokenService};
 use crate::config::{Config, JwtAlg};
 use crate::dashboard;
 use crate::db::{self, DbPool, StoreError};
@@ -95,7 +96,7 @@ impl Application {
     pub async fn build(config: Config) -> Result<Self, StartupError> {
         let config = Arc::new(config);
         let setup_config = config.clone();
-        let (pool, keys) = web::block(move || -> Result<_, StartupError> {
+        let (pool, keys, revocation) = web::block(move || -> Result<_, StartupError> {
             let config = setup_config;
             let pool = prepare_database(&config)?;
             let keys = match (&config.jwt_alg, &config.jwt_secret) {
@@ -108,7 +109,14 @@ impl Application {
                 }
             };
             bootstrap_admin(&pool, &config)?;
-            Ok((pool, keys))
+            let revocation = Revocation::new(config.access_ttl_secs, LEEWAY_SECS as i64);
+            let mut conn = pool
+                .get()
+                .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+            revocation
+                .sync_from(&mut conn, chrono::Utc::now())
+                .map_err(StoreError::from)?;
+            Ok((pool, keys, revocation))
         })
         .await
         .map_err(|e| StartupError::Other(e.to_string()))??;
@@ -121,10 +129,13 @@ impl Application {
             config.audience.clone(),
             config.access_ttl_secs,
         ));
+        let revocation = web::Data::new(revocation);
+        spawn_revocation_sync(pool.clone(), revocation.clone());
         let state = web::Data::new(AppState {
             pool,
             hasher,
             tokens: tokens.clone(),
+            revocation: revocation.clone(),
             config: config.clone(),
         });
         let proxies = web::Data::new(TrustedProxies(config.trusted_proxies.clone()));
@@ -142,6 +153,7 @@ impl Application {
             App::new()
                 .app_data(state.clone())
                 .app_data(tokens.clone())
+                .app_data(revocation.clone())
                 .app_data(proxies.clone())
                 .app_data(api::json_config())
                 .app_data(api::path_config())
@@ -184,13 +196,55 @@ impl Application {
     }
 }
 
+/// How often revocations made by other instances are read from the database.
+pub const REVOCATION_SYNC_INTERVAL: Duration = Duration::from_secs(2);
+
+/// Keeps the in-memory revocation state in step with the database (other instances revoke too).
+/// It stops when the revocation state is the last thing holding on (the server is gone).
+fn spawn_revocation_sync(pool: DbPool, revocation: web::Data<Revocation>) {
+    let weak = std::sync::Arc::downgrade(&revocation.into_inner());
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(REVOCATION_SYNC_INTERVAL);
+        loop {
+            tick.tick().await;
+            let Some(revocation) = weak.upgrade() else {
+                break;
+            };
+            let result = db::run(&pool, move |conn| {
+                revocation
+                    .sync_from(conn, chrono::Utc::now())
+                    .map_err(StoreError::from)
+            })
+            .await;
+            if let Err(e) = result {
+                log::warn!("revocation sync failed: {e}");
+            }
+        }
+    });
+}
+
 fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(dashboard::home::home)
         .service(api::health::healthz)
         .service(api::health::readyz)
         .service(api::auth::register)
         .service(api::auth::login)
-        .service(api::auth::me);
+        .service(api::auth::me)
+        .service(api::auth::refresh)
+        .service(api::auth::logout)
+        .service(api::auth::logout_all)
+        .service(api::auth::list_sessions)
+        .service(api::auth::revoke_session)
+        .service(api::auth::change_password)
+        .service(api::admin::list_users)
+        .service(api::admin::get_user)
+        .service(api::admin::set_roles)
+        .service(api::admin::disable_user)
+        .service(api::admin::enable_user)
+        .service(api::admin::revoke_user_sessions)
+        .service(api::admin::revoke_session)
+        .service(api::admin::list_roles)
+        .service(api::admin::create_role);
 }
 
 /// The same strict headers on every response: HTML pages need them, JSON loses nothing by them.

@@ -3,6 +3,7 @@ use std::sync::Arc;
 use actix_web::web;
 
 use crate::auth::passwords::Hasher;
+use crate::auth::revocation::Revocation;
 use crate::auth::tokens::TokenService;
 use crate::config::Config;
 use crate::db::DbPool;
@@ -13,5 +14,6 @@ pub struct AppState {
     pub pool: DbPool,
     pub hasher: Hasher,
     pub tokens: web::Data<TokenService>,
+    pub revocation: web::Data<Revocation>,
     pub config: Arc<Config>,
 }

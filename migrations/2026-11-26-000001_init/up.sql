@@ -9,8 +9,8 @@ CREATE TABLE users (
     email              text,
     password_hash      text NOT NULL,
     disabled_at        timestamptz,
-    -- Access tokens issued before this instant are refused (role change, disable, password change).
-    tokens_valid_after timestamptz NOT NULL DEFAULT now(),
+    -- Access tokens issued at or before this instant are refused (role change, disable); epoch = none.
+    tokens_valid_after timestamptz NOT NULL DEFAULT 'epoch',
     created_at         timestamptz NOT NULL DEFAULT now(),
     updated_at         timestamptz NOT NULL DEFAULT now(),
     last_login_at      timestamptz,

@@ -1,10 +1,14 @@
-//! `/api/auth/*`: register, login, me.
+//! `/api/auth/*`: register, login, refresh, logout, me, password, own sessions.
 
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpResponse, delete, get, post, web};
 use serde::Deserialize;
+use serde_json::json;
+use uuid::Uuid;
 
 use crate::auth::{ClientInfo, Principal};
 use crate::error::ApiError;
+use crate::services::audit::event;
+use crate::services::sessions::{self, Scope};
 use crate::services::users::{self, Registration};
 use crate::state::AppState;
 
@@ -77,4 +81,100 @@ pub async fn me(
 ) -> Result<HttpResponse, ApiError> {
     let user = users::find_view(&state.pool, principal.user_id).await?;
     Ok(HttpResponse::Ok().json(user))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshBody {
+    refresh_token: String,
+}
+
+#[post("/api/auth/refresh")]
+pub async fn refresh(
+    state: web::Data<AppState>,
+    body: web::Json<RefreshBody>,
+    client: ClientInfo,
+) -> Result<HttpResponse, ApiError> {
+    let pair = sessions::refresh(&state, body.into_inner().refresh_token, client).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(pair))
+}
+
+#[post("/api/auth/logout")]
+pub async fn logout(
+    state: web::Data<AppState>,
+    principal: Principal,
+    client: ClientInfo,
+) -> Result<HttpResponse, ApiError> {
+    sessions::logout(&state, &principal, client).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[post("/api/auth/logout-all")]
+pub async fn logout_all(
+    state: web::Data<AppState>,
+    principal: Principal,
+    client: ClientInfo,
+) -> Result<HttpResponse, ApiError> {
+    sessions::logout_all(&state, &principal, client).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[get("/api/auth/sessions")]
+pub async fn list_sessions(
+    state: web::Data<AppState>,
+    principal: Principal,
+) -> Result<HttpResponse, ApiError> {
+    let sessions = sessions::list_own(&state, &principal).await?;
+    Ok(HttpResponse::Ok().json(json!({ "sessions": sessions })))
+}
+
+#[delete("/api/auth/sessions/{id}")]
+pub async fn revoke_session(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<Uuid>,
+    client: ClientInfo,
+) -> Result<HttpResponse, ApiError> {
+    let scope = Scope::One {
+        session_id: path.into_inner(),
+        owner: Some(principal.user_id),
+    };
+    sessions::revoke(
+        &state,
+        scope,
+        principal.user_id,
+        event::SESSIONS_REVOKED,
+        "revoked_by_user",
+        client,
+    )
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordBody {
+    current_password: String,
+    new_password: String,
+}
+
+#[post("/api/auth/password")]
+pub async fn change_password(
+    state: web::Data<AppState>,
+    principal: Principal,
+    body: web::Json<PasswordBody>,
+    client: ClientInfo,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    users::change_password(
+        &state,
+        &principal,
+        body.current_password,
+        body.new_password,
+        client,
+    )
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
 }

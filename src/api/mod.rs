@@ -1,5 +1,6 @@
 //! The JSON face: thin handlers that parse, call a service and answer.
 
+pub mod admin;
 pub mod auth;
 pub mod health;
 mod json;

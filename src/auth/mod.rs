@@ -4,6 +4,7 @@ pub mod client;
 pub mod keys;
 pub mod passwords;
 pub mod principal;
+pub mod revocation;
 pub mod sessions;
 pub mod tokens;
 

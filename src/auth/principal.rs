@@ -7,6 +7,9 @@ use std::marker::PhantomData;
 use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
 use uuid::Uuid;
 
+use chrono::{DateTime, Utc};
+
+use super::revocation::Revocation;
 use super::tokens::{AccessClaims, TokenService};
 use crate::error::ApiError;
 
@@ -60,7 +63,27 @@ pub fn authenticate(req: &HttpRequest) -> Result<Principal, ApiError> {
     let claims = tokens
         .verify(token)
         .map_err(|r| ApiError::InvalidToken(r.reason()))?;
+    let revoked = req
+        .app_data::<web::Data<Revocation>>()
+        .is_some_and(|r| r.is_revoked(claims.sub, claims.sid, issued_at(&claims)));
+    if revoked {
+        return Err(ApiError::InvalidToken("token revoked"));
+    }
     Ok(claims.into())
+}
+
+/// When the token was issued, to the millisecond: from its UUID v7 `jti` (the `iat` claim has
+/// whole seconds only, too coarse to tell a token from a revocation in the same second).
+fn issued_at(claims: &AccessClaims) -> DateTime<Utc> {
+    claims
+        .jti
+        .get_timestamp()
+        .and_then(|ts| {
+            let (secs, nanos) = ts.to_unix();
+            DateTime::from_timestamp(i64::try_from(secs).ok()?, nanos)
+        })
+        .or_else(|| DateTime::from_timestamp(claims.iat, 0))
+        .unwrap_or(DateTime::<Utc>::MIN_UTC)
 }
 
 impl FromRequest for Principal {

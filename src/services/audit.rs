@@ -13,6 +13,14 @@ pub mod event {
     pub const LOGIN_SUCCEEDED: &str = "login_succeeded";
     pub const LOGIN_FAILED: &str = "login_failed";
     pub const ADMIN_BOOTSTRAPPED: &str = "admin_bootstrapped";
+    pub const LOGOUT: &str = "logout";
+    pub const SESSIONS_REVOKED: &str = "sessions_revoked";
+    pub const PASSWORD_CHANGED: &str = "password_changed";
+    pub const ROLES_CHANGED: &str = "roles_changed";
+    pub const USER_DISABLED: &str = "user_disabled";
+    pub const USER_ENABLED: &str = "user_enabled";
+    pub const ROLE_CREATED: &str = "role_created";
+    pub const REFRESH_REUSE_DETECTED: &str = "refresh_reuse_detected";
 }
 
 pub struct Entry<'a> {

@@ -1,5 +1,7 @@
 //! Users: registration, login, the user object, the first administrator.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
@@ -8,14 +10,19 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::audit::{self, event};
-use crate::auth::ClientInfo;
+use super::sessions::{LIST_LIMIT, SessionView};
 use crate::auth::passwords::{HashError, Hasher};
-use crate::auth::sessions::{SessionError, create_api_session};
+use crate::auth::sessions::{
+    SessionError, create_api_session, list_for_user, revoke_user_sessions,
+};
 use crate::auth::tokens::{SignError, TokenService, sorted_roles};
+use crate::auth::{ClientInfo, Principal};
 use crate::db::models::user::{NewUser, User};
+use crate::db::schema::{roles, user_roles, users};
 use crate::db::{self, DbPool, StoreError};
 use crate::domain::{Email, Password, PasswordPolicy, RoleName, Username};
 use crate::error::ApiError;
+use crate::state::AppState;
 
 #[derive(Debug, thiserror::Error)]
 pub enum UserError {
@@ -29,6 +36,10 @@ pub enum UserError {
     InvalidCredentials,
     #[error("account disabled")]
     AccountDisabled,
+    #[error("invalid grant")]
+    InvalidGrant,
+    #[error("role exists")]
+    RoleExists,
     #[error("no such user")]
     NotFound,
     #[error(transparent)]
@@ -44,6 +55,7 @@ impl From<DieselError> for UserError {
         if let DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) = &e {
             return match info.constraint_name() {
                 Some("users_email_lower_key") => Self::EmailTaken,
+                Some("roles_name_key") => Self::RoleExists,
                 _ => Self::UsernameTaken,
             };
         }
@@ -68,6 +80,8 @@ impl From<UserError> for ApiError {
             UserError::EmailTaken => Self::EmailTaken,
             UserError::InvalidCredentials => Self::InvalidCredentials,
             UserError::AccountDisabled => Self::AccountDisabled,
+            UserError::InvalidGrant => Self::InvalidGrant,
+            UserError::RoleExists => Self::RoleExists,
             UserError::NotFound => Self::NotFound,
             UserError::Store(s) => s.into(),
             UserError::Hash(h) => Self::internal(h),
@@ -335,4 +349,358 @@ pub fn create_admin(
 
 pub fn admin_exists(conn: &mut PgConnection) -> Result<bool, UserError> {
     Ok(User::count_with_role(conn, RoleName::ADMIN)? > 0)
+}
+
+/// `POST /api/auth/password`: checks the current password, stores the new one, revokes the user's
+/// other sessions. The calling session stays signed in.
+pub async fn change_password(
+    state: &AppState,
+    principal: &Principal,
+    current: String,
+    new: String,
+    client: ClientInfo,
+) -> Result<(), UserError> {
+    let user_id = principal.user_id;
+    let user = db::run(&state.pool, move |conn| {
+        User::find(conn, user_id)?.ok_or(UserError::NotFound)
+    })
+    .await?;
+    let username = Username::parse(&user.username).map_err(UserError::Invalid)?;
+    if !state
+        .hasher
+        .verify(current, Some(user.password_hash))
+        .await?
+    {
+        return Err(UserError::InvalidCredentials);
+    }
+    let new = Password::parse(new, &username, state.config.password_policy)
+        .map_err(UserError::Invalid)?;
+    let hash = state.hasher.hash(new.expose().to_owned()).await?;
+    let keep = principal.session_id;
+    let now = Utc::now();
+    let revoked = db::run(&state.pool, move |conn| {
+        conn.transaction(|conn| {
+            diesel::update(users::table.find(user_id))
+                .set((users::password_hash.eq(&hash), users::updated_at.eq(now)))
+                .execute(conn)?;
+            let revoked = revoke_user_sessions(conn, user_id, Some(keep), "password_changed", now)?;
+            audit::record(
+                conn,
+                audit::Entry {
+                    event: event::PASSWORD_CHANGED,
+                    actor_id: Some(user_id),
+                    subject_id: Some(user_id),
+                    client: &client,
+                    detail: json!({ "sessions_revoked": revoked.len() }),
+                },
+            )?;
+            Ok::<_, UserError>(revoked)
+        })
+    })
+    .await?;
+    state.revocation.revoke_sessions(&revoked, now);
+    Ok(())
+}
+
+/// Filters of the admin user list.
+#[derive(Debug, Clone, Default)]
+pub struct UserQuery {
+    pub q: Option<String>,
+    pub role: Option<String>,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct UserPage {
+    pub users: Vec<UserView>,
+    pub page: i64,
+    pub per_page: i64,
+    pub total: i64,
+}
+
+impl UserQuery {
+    pub const MAX_PER_PAGE: i64 = 100;
+    pub const DEFAULT_PER_PAGE: i64 = 20;
+
+    /// Clamps paging to sane bounds: page from 1, per_page 1..=100.
+    pub fn new(
+        q: Option<String>,
+        role: Option<String>,
+        page: Option<i64>,
+        per_page: Option<i64>,
+    ) -> Self {
+        Self {
+            q: q.map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty()),
+            role: role.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()),
+            page: page.unwrap_or(1).max(1),
+            per_page: per_page
+                .unwrap_or(Self::DEFAULT_PER_PAGE)
+                .clamp(1, Self::MAX_PER_PAGE),
+        }
+    }
+}
+
+diesel::define_sql_function! {
+    /// SQL `lower()`, for the expression index on email.
+    fn lower(x: diesel::sql_types::Nullable<diesel::sql_types::Text>) -> diesel::sql_types::Nullable<diesel::sql_types::Text>;
+}
+
+/// `%term%` for LIKE, with the pattern characters of the term escaped.
+fn like_pattern(term: &str) -> String {
+    let escaped = term
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+fn filtered<'a>(query: &UserQuery) -> users::BoxedQuery<'a, diesel::pg::Pg> {
+    let mut q = users::table.into_boxed();
+    if let Some(term) = &query.q {
+        let pattern = like_pattern(term);
+        q = q.filter(
+            users::username_lower
+                .like(pattern.clone())
+                .or(lower(users::email).like(pattern).assume_not_null()),
+        );
+    }
+    if let Some(role) = &query.role {
+        let holders = user_roles::table
+            .inner_join(roles::table)
+            .filter(roles::name.eq(role.clone()))
+            .select(user_roles::user_id);
+        q = q.filter(users::id.eq_any(holders));
+    }
+    q
+}
+
+/// Loads the roles of many users in one query.
+fn roles_of(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<HashMap<Uuid, Vec<String>>> {
+    let pairs: Vec<(Uuid, String)> = user_roles::table
+        .inner_join(roles::table)
+        .filter(user_roles::user_id.eq_any(ids))
+        .select((user_roles::user_id, roles::name))
+        .order(roles::name)
+        .load(conn)?;
+    let mut map: HashMap<Uuid, Vec<String>> = HashMap::new();
+    for (id, name) in pairs {
+        map.entry(id).or_default().push(name);
+    }
+    Ok(map)
+}
+
+/// Newest first; `total` counts every match, not just this page.
+pub fn search(conn: &mut PgConnection, query: &UserQuery) -> Result<UserPage, UserError> {
+    let total: i64 = filtered(query).count().get_result(conn)?;
+    let rows: Vec<User> = filtered(query)
+        .order((users::created_at.desc(), users::id.desc()))
+        .limit(query.per_page)
+        .offset((query.page - 1).saturating_mul(query.per_page))
+        .select(User::as_select())
+        .load(conn)?;
+    let ids: Vec<Uuid> = rows.iter().map(|u| u.id).collect();
+    let mut roles = roles_of(conn, &ids)?;
+    let users = rows
+        .into_iter()
+        .map(|u| {
+            let r = roles.remove(&u.id).unwrap_or_default();
+            UserView::new(u, r)
+        })
+        .collect();
+    Ok(UserPage {
+        users,
+        page: query.page,
+        per_page: query.per_page,
+        total,
+    })
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct UserDetail {
+    #[serde(flatten)]
+    pub user: UserView,
+    pub sessions: Vec<SessionView>,
+}
+
+pub fn detail(conn: &mut PgConnection, user_id: Uuid) -> Result<UserDetail, UserError> {
+    let user = User::find(conn, user_id)?.ok_or(UserError::NotFound)?;
+    let roles = User::role_names(conn, user_id)?;
+    let sessions = list_for_user(conn, user_id, LIST_LIMIT)?
+        .into_iter()
+        .map(|s| SessionView::new(s, None))
+        .collect();
+    Ok(UserDetail {
+        user: UserView::new(user, roles),
+        sessions,
+    })
+}
+
+/// Serialises every change that could leave the service without an administrator.
+fn lock_admin_changes(conn: &mut PgConnection) -> QueryResult<()> {
+    diesel::sql_query("SELECT pg_advisory_xact_lock(4242001)")
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Administrators who can still sign in.
+fn enabled_admins(conn: &mut PgConnection) -> QueryResult<i64> {
+    user_roles::table
+        .inner_join(roles::table)
+        .inner_join(users::table.on(users::id.eq(user_roles::user_id)))
+        .filter(roles::name.eq(RoleName::ADMIN))
+        .filter(users::disabled_at.is_null())
+        .count()
+        .get_result(conn)
+}
+
+/// Replaces a user's roles. Tokens issued before the change stop working at once; the next
+/// refresh carries the new roles.
+pub async fn set_roles(
+    state: &AppState,
+    actor: &Principal,
+    user_id: Uuid,
+    requested: Vec<String>,
+    client: ClientInfo,
+) -> Result<UserView, UserError> {
+    let mut names = requested
+        .iter()
+        .map(|r| RoleName::parse(r).map(|n| n.as_str().to_owned()))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(UserError::Invalid)?;
+    names.sort();
+    names.dedup();
+    let actor_id = actor.user_id;
+    let now = Utc::now();
+    let view = db::run(&state.pool, move |conn| {
+        conn.transaction(|conn| {
+            lock_admin_changes(conn)?;
+            let user = User::find(conn, user_id)?.ok_or(UserError::NotFound)?;
+            let known: Vec<(i32, String)> = roles::table
+                .filter(roles::name.eq_any(&names))
+                .select((roles::id, roles::name))
+                .load(conn)?;
+            if let Some(unknown) = names.iter().find(|n| !known.iter().any(|(_, k)| k == *n)) {
+                return Err(UserError::Invalid(format!("unknown role {unknown:?}")));
+            }
+            let before = User::role_names(conn, user_id)?;
+            let loses_admin = before.iter().any(|r| r == RoleName::ADMIN)
+                && !names.iter().any(|r| r == RoleName::ADMIN);
+            if loses_admin && user_id == actor_id {
+                return Err(UserError::Invalid(
+                    "you cannot remove your own admin role".into(),
+                ));
+            }
+            if loses_admin && user.disabled_at.is_none() && enabled_admins(conn)? <= 1 {
+                return Err(UserError::Invalid(
+                    "the last administrator cannot lose the admin role".into(),
+                ));
+            }
+            diesel::delete(user_roles::table.filter(user_roles::user_id.eq(user_id)))
+                .execute(conn)?;
+            let rows: Vec<_> = known
+                .iter()
+                .map(|(role_id, _)| {
+                    (
+                        user_roles::user_id.eq(user_id),
+                        user_roles::role_id.eq(*role_id),
+                        user_roles::granted_by.eq(Some(actor_id)),
+                    )
+                })
+                .collect();
+            diesel::insert_into(user_roles::table)
+                .values(&rows)
+                .execute(conn)?;
+            let user = bump_watermark(conn, user_id, now)?;
+            audit::record(
+                conn,
+                audit::Entry {
+                    event: event::ROLES_CHANGED,
+                    actor_id: Some(actor_id),
+                    subject_id: Some(user_id),
+                    client: &client,
+                    detail: json!({ "before": before, "after": names }),
+                },
+            )?;
+            let roles = User::role_names(conn, user_id)?;
+            Ok(UserView::new(user, roles))
+        })
+    })
+    .await?;
+    state.revocation.raise_watermark(user_id, now);
+    Ok(view)
+}
+
+fn bump_watermark(conn: &mut PgConnection, user_id: Uuid, now: DateTime<Utc>) -> QueryResult<User> {
+    diesel::update(users::table.find(user_id))
+        .set((users::tokens_valid_after.eq(now), users::updated_at.eq(now)))
+        .returning(User::as_returning())
+        .get_result(conn)
+}
+
+/// Disables (revoking every session and token) or re-enables an account.
+pub async fn set_disabled(
+    state: &AppState,
+    actor: &Principal,
+    user_id: Uuid,
+    disable: bool,
+    client: ClientInfo,
+) -> Result<UserView, UserError> {
+    if disable && user_id == actor.user_id {
+        return Err(UserError::Invalid(
+            "you cannot disable your own account".into(),
+        ));
+    }
+    let actor_id = actor.user_id;
+    let now = Utc::now();
+    let (view, revoked) = db::run(&state.pool, move |conn| {
+        conn.transaction(|conn| {
+            lock_admin_changes(conn)?;
+            let user = User::find(conn, user_id)?.ok_or(UserError::NotFound)?;
+            let roles = User::role_names(conn, user_id)?;
+            let is_admin = roles.iter().any(|r| r == RoleName::ADMIN);
+            if disable && is_admin && user.disabled_at.is_none() && enabled_admins(conn)? <= 1 {
+                return Err(UserError::Invalid(
+                    "the last administrator cannot be disabled".into(),
+                ));
+            }
+            let (user, revoked) = if disable {
+                diesel::update(users::table.find(user_id))
+                    .set(users::disabled_at.eq(user.disabled_at.unwrap_or(now)))
+                    .execute(conn)?;
+                let revoked = revoke_user_sessions(conn, user_id, None, "user_disabled", now)?;
+                (bump_watermark(conn, user_id, now)?, revoked)
+            } else {
+                let user = diesel::update(users::table.find(user_id))
+                    .set((
+                        users::disabled_at.eq(None::<DateTime<Utc>>),
+                        users::updated_at.eq(now),
+                    ))
+                    .returning(User::as_returning())
+                    .get_result(conn)?;
+                (user, Vec::new())
+            };
+            audit::record(
+                conn,
+                audit::Entry {
+                    event: if disable {
+                        event::USER_DISABLED
+                    } else {
+                        event::USER_ENABLED
+                    },
+                    actor_id: Some(actor_id),
+                    subject_id: Some(user_id),
+                    client: &client,
+                    detail: json!({ "sessions_revoked": revoked.len() }),
+                },
+            )?;
+            Ok::<_, UserError>((UserView::new(user, roles), revoked))
+        })
+    })
+    .await?;
+    if disable {
+        state.revocation.revoke_sessions(&revoked, now);
+        state.revocation.raise_watermark(user_id, now);
+    }
+    Ok(view)
 }

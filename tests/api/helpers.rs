@@ -75,9 +75,9 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 }
 
 #[derive(QueryableByName)]
-struct Count {
+pub struct Count {
     #[diesel(sql_type = BigInt)]
-    n: i64,
+    pub n: i64,
 }
 
 /// Creates the template once across concurrent test processes: an advisory lock serialises the
@@ -161,6 +161,14 @@ impl Drop for TestApp {
         // Sends the stop command now; the future only waits for it to finish.
         drop(self.handle.stop(false));
     }
+}
+
+/// The administrator that [`spawn_admin_app`] bootstraps (password [`PASSWORD`]).
+pub const ADMIN: &str = "root";
+
+/// An app with a bootstrap administrator.
+pub async fn spawn_admin_app() -> TestApp {
+    spawn_app_with(&[("AUTHD_BOOTSTRAP_ADMIN", &format!("{ADMIN}:{PASSWORD}"))]).await
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -248,6 +256,38 @@ impl TestApp {
         .await
     }
 
+    pub async fn refresh(&self, refresh_token: &str) -> Response {
+        self.post_json(
+            "/api/auth/refresh",
+            &json!({ "refresh_token": refresh_token }),
+        )
+        .await
+    }
+
+    /// A request with a bearer token and an optional JSON body.
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> Response {
+        let mut req = self
+            .client
+            .request(method, self.url(path))
+            .bearer_auth(token);
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        req.send().await.unwrap()
+    }
+
+    /// Logs in the bootstrap administrator of [`spawn_admin_app`]; returns the access token.
+    pub async fn admin_token(&self) -> String {
+        let pair: Value = self.login(ADMIN, PASSWORD).await.json().await.unwrap();
+        pair["access_token"].as_str().unwrap().to_owned()
+    }
+
     pub async fn me(&self, token: &str) -> Response {
         self.get_with_token("/api/auth/me", token).await
     }
@@ -274,6 +314,16 @@ impl TestApp {
 }
 
 /// Asserts a problem+json error with `status` and `code`; returns the body.
+/// The `access_token` of a token pair.
+pub fn access(pair: &Value) -> &str {
+    pair["access_token"].as_str().unwrap()
+}
+
+/// The `refresh_token` of a token pair.
+pub fn refresh_of(pair: &Value) -> &str {
+    pair["refresh_token"].as_str().unwrap()
+}
+
 pub async fn assert_problem(res: Response, status: u16, code: &str) -> Value {
     assert_eq!(res.status().as_u16(), status, "unexpected status");
     let content_type = res

@@ -1,9 +1,12 @@
 //! One integration-test binary: a module per area of the contract.
 
+mod admin;
 mod bootstrap;
 mod cli;
 mod health;
 mod helpers;
 mod login;
+mod refresh;
 mod register;
+mod sessions;
 mod tokens;
