@@ -230,6 +230,7 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .service(api::auth::register)
         .service(api::auth::login)
         .service(api::auth::me)
+        .service(api::verify::verify)
         .service(api::auth::refresh)
         .service(api::auth::logout)
         .service(api::auth::logout_all)

@@ -4,5 +4,6 @@ pub mod admin;
 pub mod auth;
 pub mod health;
 mod json;
+pub mod verify;
 
 pub use json::{json_config, not_found, path_config, query_config};

@@ -10,3 +10,4 @@ mod refresh;
 mod register;
 mod sessions;
 mod tokens;
+mod verify;
