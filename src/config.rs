@@ -116,6 +116,8 @@ pub struct Config {
     pub bootstrap_admin: Option<(String, Secret)>,
     pub cookie_secure: bool,
     pub trusted_proxies: Vec<IpNet>,
+    pub dashboard_idle_secs: i64,
+    pub dashboard_absolute_secs: i64,
 }
 
 /// One line naming the variable and what is wrong with it.
@@ -254,6 +256,10 @@ impl Config {
             })
             .collect::<Result<Vec<_>, _>>()?;
 
+        let dashboard_idle_secs = seconds("AUTHD_DASHBOARD_IDLE_TIMEOUT", 1800, 60, 86_400)?;
+        let dashboard_absolute_secs =
+            seconds("AUTHD_DASHBOARD_ABSOLUTE_TIMEOUT", 43_200, 300, 604_800)?;
+
         Ok(Self {
             database_url,
             bind,
@@ -268,6 +274,8 @@ impl Config {
             bootstrap_admin,
             cookie_secure,
             trusted_proxies,
+            dashboard_idle_secs,
+            dashboard_absolute_secs,
         })
     }
 }
@@ -310,6 +318,8 @@ mod tests {
             ("AUTHD_BOOTSTRAP_ADMIN", "nopassword"),
             ("AUTHD_COOKIE_SECURE", "maybe"),
             ("AUTHD_TRUSTED_PROXIES", "10.0.0.0/33"),
+            ("AUTHD_DASHBOARD_IDLE_TIMEOUT", "0"),
+            ("AUTHD_DASHBOARD_ABSOLUTE_TIMEOUT", "forever"),
         ] {
             let e = config(&[(var, value)]).unwrap_err();
             assert_eq!(e.var, var);

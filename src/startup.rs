@@ -149,6 +149,7 @@ impl Application {
             .map_err(|e| StartupError::Other(e.to_string()))?
             .port();
         let static_dir = static_dir();
+        let cookie_secure = config.cookie_secure;
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
@@ -163,6 +164,7 @@ impl Application {
                 .wrap(security_headers())
                 .wrap(Logger::new(r#"%a "%r" %s %b %Dms req=%{x-request-id}o"#))
                 .configure(routes)
+                .configure(|cfg| dashboard::configure(cfg, cookie_secure))
                 .service(
                     web::scope("/static")
                         .wrap(

@@ -1,17 +1,22 @@
 //! `Principal`: who is calling, from a verified Bearer access token. `RequireRole<R>` gates on a
 //! role. Every protected handler takes one of the two; nothing else reads identity.
 
-use std::future::{Ready, ready};
 use std::marker::PhantomData;
 
 use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
+use futures_util::future::LocalBoxFuture;
 use uuid::Uuid;
 
 use chrono::{DateTime, Utc};
 
+use super::client::client_info;
 use super::revocation::Revocation;
+use super::sessions::find_dashboard_session;
 use super::tokens::{AccessClaims, TokenService};
+use crate::dashboard::error::PageError;
+use crate::db;
 use crate::error::ApiError;
+use crate::state::AppState;
 
 #[derive(Debug, Clone)]
 pub struct Principal {
@@ -19,6 +24,8 @@ pub struct Principal {
     pub username: String,
     pub roles: Vec<String>,
     pub session_id: Uuid,
+    /// Set when the caller came through a dashboard session cookie: the token its forms carry.
+    pub csrf_token: Option<String>,
 }
 
 impl Principal {
@@ -34,6 +41,7 @@ impl From<AccessClaims> for Principal {
             username: c.username,
             roles: c.roles,
             session_id: c.sid,
+            csrf_token: None,
         }
     }
 }
@@ -86,12 +94,81 @@ fn issued_at(claims: &AccessClaims) -> DateTime<Utc> {
         .unwrap_or(DateTime::<Utc>::MIN_UTC)
 }
 
+/// Registered as app data on the dashboard's scope: there, a session cookie is accepted as well as
+/// a Bearer token, and failures are answered as pages (redirect to the login form, 403 page).
+#[derive(Debug, Clone)]
+pub struct CookieAuth {
+    pub cookie_name: &'static str,
+}
+
+/// The session cookie's name: the `__Host-` prefix (Secure, Path=/, no Domain) whenever it can be.
+pub fn session_cookie_name(secure: bool) -> &'static str {
+    if secure {
+        "__Host-authd_session"
+    } else {
+        "authd_session"
+    }
+}
+
+async fn from_cookie(req: &HttpRequest, cookie_name: &str) -> Result<Principal, ApiError> {
+    let secret = req
+        .cookie(cookie_name)
+        .map(|c| c.value().to_owned())
+        .filter(|v| !v.is_empty())
+        .ok_or(ApiError::InvalidToken("no session"))?;
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .ok_or_else(|| ApiError::internal(std::io::Error::other("AppState missing from app data")))?
+        .clone();
+    let client = client_info(req);
+    let idle = state.config.dashboard_idle_secs;
+    let found = db::run(&state.pool, move |conn| {
+        find_dashboard_session(conn, &secret, idle, &client)
+            .map_err(|e| ApiError::from(db::StoreError::from(e)))
+    })
+    .await?;
+    let s = found.ok_or(ApiError::InvalidToken("session expired or revoked"))?;
+    Ok(Principal {
+        user_id: s.user_id,
+        username: s.username,
+        roles: s.roles,
+        session_id: s.session_id,
+        csrf_token: Some(s.csrf_token),
+    })
+}
+
+/// Bearer first (any face); the cookie only where `CookieAuth` is registered.
+async fn identify(req: &HttpRequest) -> Result<Principal, ApiError> {
+    let cookie = req.app_data::<CookieAuth>().map(|c| c.cookie_name);
+    match cookie {
+        Some(name) if req.headers().get(header::AUTHORIZATION).is_none() => {
+            from_cookie(req, name).await
+        }
+        _ => authenticate(req),
+    }
+}
+
+/// The dashboard answers an authentication failure with a page, the API with problem+json.
+fn reject(req: &HttpRequest, e: ApiError) -> actix_web::Error {
+    if req.app_data::<CookieAuth>().is_none() {
+        return e.into();
+    }
+    match e {
+        ApiError::InvalidToken(_) => PageError::LoginRequired.into(),
+        ApiError::InsufficientRole => {
+            PageError::Forbidden("This page is for administrators only.".into()).into()
+        }
+        other => PageError::from(other).into(),
+    }
+}
+
 impl FromRequest for Principal {
-    type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(authenticate(req))
+        let req = req.clone();
+        Box::pin(async move { identify(&req).await.map_err(|e| reject(&req, e)) })
     }
 }
 
@@ -113,19 +190,21 @@ pub struct RequireRole<R: RoleMarker> {
 }
 
 impl<R: RoleMarker> FromRequest for RequireRole<R> {
-    type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(authenticate(req).and_then(|principal| {
+        let req = req.clone();
+        Box::pin(async move {
+            let principal = identify(&req).await.map_err(|e| reject(&req, e))?;
             if principal.has_role(R::NAME) {
                 Ok(Self {
                     principal,
                     _role: PhantomData,
                 })
             } else {
-                Err(ApiError::InsufficientRole)
+                Err(reject(&req, ApiError::InsufficientRole))
             }
-        }))
+        })
     }
 }

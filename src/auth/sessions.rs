@@ -40,6 +40,8 @@ pub fn create_api_session(
             expires_at,
             user_agent: client.user_agent.as_deref(),
             ip: client.ip.as_deref(),
+            cookie_hash: None,
+            csrf_token: None,
         },
     )?;
     let (refresh_token, hash) =
@@ -224,4 +226,143 @@ pub fn list_for_user(
         .limit(limit)
         .select(Session::as_select())
         .load(conn)
+}
+
+/// When a user was disabled, if they are.
+type DisabledAt = Option<chrono::DateTime<Utc>>;
+
+/// A dashboard (cookie) session just created: the cookie secret goes to the browser only.
+pub struct NewDashboardSession {
+    pub session: Session,
+    pub cookie_secret: String,
+}
+
+/// Creates a dashboard session; it lives at most `absolute_secs`.
+pub fn create_dashboard_session(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    absolute_secs: i64,
+    client: &ClientInfo,
+) -> Result<NewDashboardSession, SessionError> {
+    let random = |_| new_refresh_token().map_err(|e| SessionError::Random(e.to_string()));
+    let (cookie_secret, cookie_hash) = random(())?;
+    let (csrf_token, _) = random(())?;
+    let session = Session::insert(
+        conn,
+        &NewSession {
+            id: Uuid::now_v7(),
+            user_id,
+            kind: Session::KIND_DASHBOARD,
+            expires_at: Utc::now() + Duration::seconds(absolute_secs),
+            user_agent: client.user_agent.as_deref(),
+            ip: client.ip.as_deref(),
+            cookie_hash: Some(&cookie_hash),
+            csrf_token: Some(&csrf_token),
+        },
+    )?;
+    Ok(NewDashboardSession {
+        session,
+        cookie_secret,
+    })
+}
+
+/// The live dashboard session behind a cookie secret, with its user and CSRF token.
+pub struct DashboardSession {
+    pub session_id: Uuid,
+    pub user_id: Uuid,
+    pub username: String,
+    pub roles: Vec<String>,
+    pub csrf_token: String,
+}
+
+/// Looks a cookie secret up. A session past its idle or absolute timeout is revoked on the spot,
+/// so it also stops being listed as active.
+pub fn find_dashboard_session(
+    conn: &mut PgConnection,
+    cookie_secret: &str,
+    idle_secs: i64,
+    client: &ClientInfo,
+) -> QueryResult<Option<DashboardSession>> {
+    use crate::db::schema::{sessions, users};
+    let now = Utc::now();
+    let hash = super::tokens::hash_refresh_token(cookie_secret);
+    let found: Option<(Session, Option<String>, String, DisabledAt)> = sessions::table
+        .inner_join(users::table)
+        .filter(sessions::cookie_hash.eq(&hash))
+        .filter(sessions::kind.eq(Session::KIND_DASHBOARD))
+        .select((
+            Session::as_select(),
+            sessions::csrf_token,
+            users::username,
+            users::disabled_at,
+        ))
+        .first(conn)
+        .optional()?;
+    let Some((session, csrf_token, username, disabled_at)) = found else {
+        return Ok(None);
+    };
+    if session.revoked_at.is_some() || disabled_at.is_some() {
+        return Ok(None);
+    }
+    let timed_out = if session.expires_at <= now {
+        Some("absolute_timeout")
+    } else if session.last_used_at + Duration::seconds(idle_secs) <= now {
+        Some("idle_timeout")
+    } else {
+        None
+    };
+    if let Some(reason) = timed_out {
+        revoke_session(conn, session.id, reason, now)?;
+        return Ok(None);
+    }
+    // One write a minute at most: enough for a 30-minute idle timeout, cheap per page view.
+    if now - session.last_used_at > Duration::seconds(60) {
+        touch(conn, session.id, now, client)?;
+    }
+    let roles = crate::db::models::user::User::role_names(conn, session.user_id)?;
+    Ok(Some(DashboardSession {
+        session_id: session.id,
+        user_id: session.user_id,
+        username,
+        roles,
+        csrf_token: csrf_token.unwrap_or_default(),
+    }))
+}
+
+/// Live sessions per user, for the given users.
+pub fn active_counts(
+    conn: &mut PgConnection,
+    user_ids: &[Uuid],
+) -> QueryResult<std::collections::HashMap<Uuid, i64>> {
+    use crate::db::schema::sessions;
+    let rows: Vec<(Uuid, i64)> = sessions::table
+        .filter(sessions::user_id.eq_any(user_ids))
+        .filter(sessions::revoked_at.is_null())
+        .filter(sessions::expires_at.gt(Utc::now()))
+        .group_by(sessions::user_id)
+        .select((sessions::user_id, diesel::dsl::count_star()))
+        .load(conn)?;
+    Ok(rows.into_iter().collect())
+}
+
+/// Live sessions of every user, newest first, with the owner's name; the flag says whether an
+/// older page exists.
+pub fn list_active(
+    conn: &mut PgConnection,
+    page: i64,
+    per_page: i64,
+) -> QueryResult<(Vec<(Session, String)>, bool)> {
+    use crate::db::schema::{sessions, users};
+    let mut rows: Vec<(Session, String)> = sessions::table
+        .inner_join(users::table)
+        .filter(sessions::revoked_at.is_null())
+        .filter(sessions::expires_at.gt(Utc::now()))
+        .order((sessions::created_at.desc(), sessions::id.desc()))
+        .limit(per_page + 1)
+        .offset((page - 1).max(0).saturating_mul(per_page))
+        .select((Session::as_select(), users::username))
+        .load(conn)?;
+    let more = rows.len() as i64 > per_page;
+    rows.truncate(usize::try_from(per_page).unwrap_or(0));
+    Ok((rows, more))
 }

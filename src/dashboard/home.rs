@@ -4,13 +4,11 @@ use actix_web::{get, web};
 use askama::Template;
 use askama_web::WebTemplate;
 
-use super::ASSET_VERSION;
 use crate::state::AppState;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "home.html")]
 pub struct HomePage {
-    asset_version: &'static str,
     version: &'static str,
     issuer: String,
     algorithm: &'static str,
@@ -19,7 +17,6 @@ pub struct HomePage {
 #[get("/")]
 pub async fn home(state: web::Data<AppState>) -> HomePage {
     HomePage {
-        asset_version: ASSET_VERSION,
         version: env!("CARGO_PKG_VERSION"),
         issuer: state.config.issuer.clone(),
         algorithm: state.config.jwt_alg.as_str(),

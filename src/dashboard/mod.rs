@@ -1,6 +1,77 @@
-//! The HTML face. For now the landing page; the admin dashboard grows here.
+//! The HTML face: the landing page and the admin dashboard under `/admin`. Handlers stay thin: they
+//! check the CSRF token, call a service, and render a page or redirect with a flash message.
 
+pub mod audit;
+pub mod csrf;
+pub mod error;
+pub mod flash;
+pub mod form;
 pub mod home;
+pub mod layout;
+pub mod login;
+pub mod overview;
+pub mod pager;
+pub mod roles;
+pub mod sessions;
+pub mod users;
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use chrono::{DateTime, Utc};
+
+use crate::auth::principal::{CookieAuth, session_cookie_name};
+use error::PageError;
 
 /// Appended to asset URLs so a new release is fetched despite year-long cache headers.
 pub const ASSET_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Mounts `/admin`; the cookie is accepted as a credential only inside this scope.
+pub fn configure(cfg: &mut web::ServiceConfig, cookie_secure: bool) {
+    cfg.service(
+        web::scope("/admin")
+            .app_data(CookieAuth {
+                cookie_name: session_cookie_name(cookie_secure),
+            })
+            .service(login::show)
+            .service(login::submit)
+            .service(login::logout)
+            .service(overview::page)
+            .service(users::list)
+            .service(users::detail)
+            .service(users::set_roles)
+            .service(users::revoke_sessions)
+            .service(users::disable)
+            .service(users::enable)
+            .service(sessions::list)
+            .service(sessions::revoke)
+            .service(audit::page)
+            .service(roles::list)
+            .service(roles::create)
+            .default_service(web::to(|| async {
+                Err::<HttpResponse, _>(PageError::NotFound)
+            })),
+    );
+}
+
+/// Renders a page; `shown_flash` clears the flash cookie so a reload does not repeat it.
+pub fn render(page: &impl Template, shown_flash: bool) -> Result<HttpResponse, PageError> {
+    let body = page.render()?;
+    let mut res = HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(body);
+    if shown_flash {
+        flash::clear(&mut res);
+    }
+    Ok(res)
+}
+
+/// Times as the tables show them: UTC, to the minute.
+pub fn when(t: &DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+pub fn when_opt(t: &Option<DateTime<Utc>>) -> String {
+    t.as_ref().map_or_else(|| "—".to_owned(), when)
+}

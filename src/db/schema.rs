@@ -45,6 +45,8 @@ diesel::table! {
         revoked_reason -> Nullable<Text>,
         user_agent -> Nullable<Text>,
         ip -> Nullable<Text>,
+        cookie_hash -> Nullable<Bytea>,
+        csrf_token -> Nullable<Text>,
     }
 }
 

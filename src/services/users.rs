@@ -199,6 +199,94 @@ pub async fn register(
     .await
 }
 
+fn record_failure(
+    conn: &mut PgConnection,
+    subject_id: Option<Uuid>,
+    detail: serde_json::Value,
+    client: &ClientInfo,
+) -> Result<(), UserError> {
+    audit::record(
+        conn,
+        audit::Entry {
+            event: event::LOGIN_FAILED,
+            actor_id: subject_id,
+            subject_id,
+            client,
+            detail,
+        },
+    )
+    .map_err(UserError::from)
+}
+
+/// Checks a username and password with one shape for every failure: an unknown name costs the
+/// same hash work as a wrong password and both are `InvalidCredentials` (audited). The user is
+/// returned even when disabled: what that means is the caller's decision.
+pub async fn authenticate(
+    pool: &DbPool,
+    hasher: &Hasher,
+    username: String,
+    password: String,
+    client: &ClientInfo,
+) -> Result<User, UserError> {
+    let lower = username.to_ascii_lowercase();
+    let user = db::run(pool, move |conn| {
+        User::find_by_username(conn, &lower).map_err(UserError::from)
+    })
+    .await?;
+    let password_ok = hasher
+        .verify(password, user.as_ref().map(|u| u.password_hash.clone()))
+        .await?;
+    match user {
+        Some(user) if password_ok => Ok(user),
+        other => {
+            let subject_id = other.map(|u| u.id);
+            let client = client.clone();
+            db::run(pool, move |conn| {
+                let detail = json!({ "username": username, "reason": "invalid_credentials" });
+                record_failure(conn, subject_id, detail, &client)
+            })
+            .await?;
+            Err(UserError::InvalidCredentials)
+        }
+    }
+}
+
+/// Records a login refused after a correct password (disabled account, not an administrator).
+pub async fn refuse_login(
+    pool: &DbPool,
+    user_id: Uuid,
+    reason: &'static str,
+    client: &ClientInfo,
+) -> Result<(), UserError> {
+    let client = client.clone();
+    db::run(pool, move |conn| {
+        record_failure(conn, Some(user_id), json!({ "reason": reason }), &client)
+    })
+    .await
+}
+
+/// Records a successful login of a session just created.
+pub fn record_login(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    session_id: Uuid,
+    kind: &str,
+    client: &ClientInfo,
+) -> Result<(), UserError> {
+    User::record_login(conn, user_id, Utc::now())?;
+    audit::record(
+        conn,
+        audit::Entry {
+            event: event::LOGIN_SUCCEEDED,
+            actor_id: Some(user_id),
+            subject_id: Some(user_id),
+            client,
+            detail: json!({ "session_id": session_id, "kind": kind }),
+        },
+    )?;
+    Ok(())
+}
+
 pub async fn login(
     pool: &DbPool,
     hasher: &Hasher,
@@ -208,74 +296,16 @@ pub async fn login(
     password: String,
     client: ClientInfo,
 ) -> Result<TokenPair, UserError> {
-    // A name that could never be registered is looked up anyway (and found absent), so every
-    // failure takes the same path and the same hash work.
-    let lower = username.to_ascii_lowercase();
-    let user = db::run(pool, move |conn| {
-        User::find_by_username(conn, &lower).map_err(UserError::from)
-    })
-    .await?;
-    let password_ok = hasher
-        .verify(password, user.as_ref().map(|u| u.password_hash.clone()))
-        .await?;
-
-    let user = match user {
-        Some(user) if password_ok => user,
-        other => {
-            let subject_id = other.map(|u| u.id);
-            let failed = client.clone();
-            db::run(pool, move |conn| {
-                audit::record(
-                    conn,
-                    audit::Entry {
-                        event: event::LOGIN_FAILED,
-                        actor_id: None,
-                        subject_id,
-                        client: &failed,
-                        detail: json!({ "username": username, "reason": "invalid_credentials" }),
-                    },
-                )
-                .map_err(UserError::from)
-            })
-            .await?;
-            return Err(UserError::InvalidCredentials);
-        }
-    };
-
+    let user = authenticate(pool, hasher, username, password, &client).await?;
     if user.disabled_at.is_some() {
-        let user_id = user.id;
-        db::run(pool, move |conn| {
-            audit::record(
-                conn,
-                audit::Entry {
-                    event: event::LOGIN_FAILED,
-                    actor_id: Some(user_id),
-                    subject_id: Some(user_id),
-                    client: &client,
-                    detail: json!({ "reason": "account_disabled" }),
-                },
-            )
-            .map_err(UserError::from)
-        })
-        .await?;
+        refuse_login(pool, user.id, "account_disabled", &client).await?;
         return Err(UserError::AccountDisabled);
     }
-
     let user_id = user.id;
     let (session, roles) = db::run(pool, move |conn| {
         conn.transaction(|conn| {
             let session = create_api_session(conn, user_id, refresh_ttl_secs, &client)?;
-            User::record_login(conn, user_id, Utc::now())?;
-            audit::record(
-                conn,
-                audit::Entry {
-                    event: event::LOGIN_SUCCEEDED,
-                    actor_id: Some(user_id),
-                    subject_id: Some(user_id),
-                    client: &client,
-                    detail: json!({ "session_id": session.session.id, "kind": "api" }),
-                },
-            )?;
+            record_login(conn, user_id, session.session.id, "api", &client)?;
             let roles = User::role_names(conn, user_id)?;
             Ok::<_, UserError>((session, roles))
         })

@@ -3,6 +3,7 @@
 mod admin;
 mod bootstrap;
 mod cli;
+mod dashboard;
 mod health;
 mod helpers;
 mod login;

@@ -28,6 +28,9 @@ pub struct NewSession<'a> {
     pub expires_at: DateTime<Utc>,
     pub user_agent: Option<&'a str>,
     pub ip: Option<&'a str>,
+    /// Dashboard sessions only: SHA-256 of the cookie secret, and the CSRF token of its forms.
+    pub cookie_hash: Option<&'a [u8]>,
+    pub csrf_token: Option<&'a str>,
 }
 
 impl Session {

@@ -1,0 +1,118 @@
+//! `PageError`: how the dashboard answers a failure — a redirect to the login form, or an HTML
+//! error page in the layout. Never problem+json, never a stack trace.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use askama::Template;
+
+use super::layout::Chrome;
+use crate::error::{ApiError, log_chain};
+use crate::services::users::UserError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PageError {
+    #[error("login required")]
+    LoginRequired,
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    #[error("not found")]
+    NotFound,
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("service unavailable")]
+    Unavailable,
+    #[error("internal error")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl From<ApiError> for PageError {
+    fn from(e: ApiError) -> Self {
+        match e {
+            ApiError::InvalidToken(_) => Self::LoginRequired,
+            ApiError::InsufficientRole | ApiError::AccountDisabled => {
+                Self::Forbidden("You are not allowed to do that.".into())
+            }
+            ApiError::NotFound => Self::NotFound,
+            ApiError::ServiceUnavailable(_) => Self::Unavailable,
+            ApiError::Internal(cause) => Self::Internal(cause),
+            other => Self::BadRequest(other.to_string()),
+        }
+    }
+}
+
+impl From<UserError> for PageError {
+    fn from(e: UserError) -> Self {
+        ApiError::from(e).into()
+    }
+}
+
+impl From<askama::Error> for PageError {
+    fn from(e: askama::Error) -> Self {
+        Self::Internal(Box::new(e))
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin/error.html")]
+struct ErrorPage<'a> {
+    chrome: Chrome,
+    status: u16,
+    title: &'a str,
+    message: &'a str,
+}
+
+impl ResponseError for PageError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::LoginRequired => StatusCode::SEE_OTHER,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let Self::LoginRequired = self {
+            return HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, "/admin/login"))
+                .insert_header((header::CACHE_CONTROL, "no-store"))
+                .finish();
+        }
+        if let Self::Internal(cause) = self {
+            log_chain("dashboard internal error", cause.as_ref());
+        }
+        let status = self.status_code();
+        let message = match self {
+            Self::Forbidden(m) | Self::BadRequest(m) => m.as_str(),
+            Self::NotFound => {
+                "There is nothing here. It may have been removed, or the link is wrong."
+            }
+            Self::Unavailable => "The database cannot be reached right now. Try again in a moment.",
+            _ => "Something went wrong on our side. It has been logged.",
+        };
+        let page = ErrorPage {
+            chrome: Chrome::bare(),
+            status: status.as_u16(),
+            title: status.canonical_reason().unwrap_or("Error"),
+            message,
+        };
+        let body = page.render().unwrap_or_else(|e| {
+            log::error!("rendering the error page failed: {e}");
+            format!(
+                "{} {}",
+                status.as_u16(),
+                status.canonical_reason().unwrap_or("Error")
+            )
+        });
+        HttpResponse::build(status)
+            .insert_header((
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            ))
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .body(body)
+    }
+}

@@ -1,0 +1,47 @@
+//! `Form<T>`: an urlencoded body, where a repeated key (`roles=a&roles=b`) fills a `Vec`.
+
+use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
+use futures_util::future::LocalBoxFuture;
+use serde::de::DeserializeOwned;
+
+use super::error::PageError;
+
+/// Forms here are small; anything larger is not one of ours.
+const LIMIT: usize = 16 * 1024;
+
+pub struct Form<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for Form<T> {
+    type Error = PageError;
+    type Future = LocalBoxFuture<'static, Result<Self, PageError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let is_form = req
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
+        let body = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            if !is_form {
+                return Err(PageError::BadRequest("Expected a form submission.".into()));
+            }
+            let bytes = body
+                .await
+                .map_err(|_| PageError::BadRequest("The form could not be read.".into()))?;
+            if bytes.len() > LIMIT {
+                return Err(PageError::BadRequest("The form is too large.".into()));
+            }
+            serde_html_form::from_bytes(&bytes)
+                .map(Form)
+                .map_err(|e| PageError::BadRequest(format!("The form is incomplete: {e}")))
+        })
+    }
+}
+
+/// The forms that carry nothing but their CSRF token.
+#[derive(serde::Deserialize)]
+pub struct CsrfOnly {
+    #[serde(default)]
+    pub csrf_token: String,
+}
