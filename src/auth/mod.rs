@@ -6,6 +6,7 @@ pub mod passwords;
 pub mod principal;
 pub mod revocation;
 pub mod sessions;
+pub mod token_cache;
 pub mod tokens;
 
 pub use client::ClientInfo;

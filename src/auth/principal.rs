@@ -34,12 +34,12 @@ impl Principal {
     }
 }
 
-impl From<AccessClaims> for Principal {
-    fn from(c: AccessClaims) -> Self {
+impl From<&AccessClaims> for Principal {
+    fn from(c: &AccessClaims) -> Self {
         Self {
             user_id: c.sub,
-            username: c.username,
-            roles: c.roles,
+            username: c.username.clone(),
+            roles: c.roles.clone(),
             session_id: c.sid,
             csrf_token: None,
         }
@@ -77,7 +77,7 @@ pub fn authenticate(req: &HttpRequest) -> Result<Principal, ApiError> {
     if revoked {
         return Err(ApiError::InvalidToken("token revoked"));
     }
-    Ok(claims.into())
+    Ok(claims.as_ref().into())
 }
 
 /// When the token was issued, to the millisecond: from its UUID v7 `jti` (the `iat` claim has

@@ -11,10 +11,13 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::keys::KeyRing;
+use super::token_cache::TokenCache;
 
 pub const ACCESS_TOKEN_TYPE: &str = "at+jwt";
 /// Clock skew tolerated on `exp`/`nbf`; the contract allows at most 30 s.
 pub const LEEWAY_SECS: u64 = 5;
+/// Verified tokens remembered at most; ~1 KiB each.
+pub const CACHE_CAPACITY: usize = 20_000;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AccessClaims {
@@ -64,6 +67,7 @@ impl SignError {
 
 pub struct TokenService {
     keys: RwLock<Arc<KeyRing>>,
+    cache: TokenCache,
     validation: Validation,
     issuer: String,
     audience: String,
@@ -89,6 +93,7 @@ impl TokenService {
         validation.set_required_spec_claims(&["exp", "nbf", "iat", "iss", "aud", "sub"]);
         Self {
             keys: RwLock::new(Arc::new(keys)),
+            cache: TokenCache::new(CACHE_CAPACITY),
             validation,
             issuer,
             audience,
@@ -140,8 +145,25 @@ impl TokenService {
         })
     }
 
-    /// Signature by a live key of the configured algorithm, `typ`, and every claim check.
-    pub fn verify(&self, token: &str) -> Result<AccessClaims, TokenRejection> {
+    /// Signature by a live key of the configured algorithm, `typ`, and every claim check; a token
+    /// verified before is answered from the cache (expiry still checked).
+    pub fn verify(&self, token: &str) -> Result<Arc<AccessClaims>, TokenRejection> {
+        let now = Utc::now().timestamp();
+        if let Some(claims) = self.cache.get(token, now, LEEWAY_SECS as i64) {
+            return Ok(claims);
+        }
+        let claims = Arc::new(self.verify_uncached(token)?);
+        self.cache.insert(token, claims.clone(), now);
+        Ok(claims)
+    }
+
+    /// Swaps in a new key ring (after a rotation) and forgets every cached verification.
+    pub fn replace_keys(&self, keys: KeyRing) {
+        *self.keys.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(keys);
+        self.cache.clear();
+    }
+
+    fn verify_uncached(&self, token: &str) -> Result<AccessClaims, TokenRejection> {
         let header = decode_header(token).map_err(|_| TokenRejection::Malformed)?;
         if header
             .typ
