@@ -1,0 +1,186 @@
+#!/usr/bin/env bash
+# tests/e2e/run.sh [TEST FILE...] - the end-to-end browser tests of the admin dashboard:
+#   1. installs Debian's chromium with apt-get if /usr/bin/chromium is missing,
+#   2. `npm ci` in tests/e2e (playwright-core, exact-pinned; it downloads no browser),
+#   3. builds authd (`cargo build --bin authd`, honouring CARGO_TARGET_DIR),
+#   4. drops and recreates the database authd_e2e (on the server scripts/dev-db finds),
+#   5. starts authd on a free loopback port with a random bootstrap admin and waits for /readyz,
+#   6. runs `node --test` (default: tests/e2e/*.test.mjs) with AUTHD_URL, ADMIN_USER and
+#      ADMIN_PASSWORD, and always stops authd afterwards.
+# Exits with the tests' exit code. Screenshots land in docs/screenshots/.
+#
+# Overrides:
+#   AUTHD_E2E_BIN       use this authd binary and skip the build
+#   AUTHD_E2E_DB        database name                                  [authd_e2e]
+#   CHROMIUM_PATH       the browser                                    [/usr/bin/chromium]
+#   AUTHD_E2E_TIMEOUT   seconds to wait for authd to become ready      [60]
+set -euo pipefail
+
+orig=$PWD
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+cd "$repo"
+
+log() { printf 'e2e: %s\n' "$*" >&2; }
+die() {
+    log "error: $*"
+    exit 1
+}
+
+as_root() {
+    if ((EUID == 0)); then
+        "$@"
+    elif command -v sudo >/dev/null; then
+        sudo "$@"
+    else
+        die "not root and no sudo: cannot run: $*"
+    fi
+}
+
+# --- the browser ------------------------------------------------------------------------------
+export CHROMIUM_PATH=${CHROMIUM_PATH:-/usr/bin/chromium}
+if [[ ! -x $CHROMIUM_PATH ]]; then
+    [[ $CHROMIUM_PATH == /usr/bin/chromium ]] || die "CHROMIUM_PATH=$CHROMIUM_PATH is not executable"
+    command -v apt-get >/dev/null || die "no /usr/bin/chromium and no apt-get: install chromium by hand"
+    apt=(env DEBIAN_FRONTEND=noninteractive apt-get -y -q -o DPkg::Lock::Timeout=300
+        install --no-install-recommends chromium fonts-dejavu-core fonts-liberation)
+    log "installing chromium (and fonts for the screenshots) with apt-get"
+    if ! as_root "${apt[@]}" >&2; then
+        log "apt-get install failed; updating the package lists and retrying"
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get -q update >&2
+        as_root "${apt[@]}" >&2
+    fi
+    [[ -x $CHROMIUM_PATH ]] || die "still no $CHROMIUM_PATH after installing chromium"
+fi
+log "browser: $("$CHROMIUM_PATH" --version 2>/dev/null || echo "$CHROMIUM_PATH")"
+
+# --- node dependencies -----------------------------------------------------------------------
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    die "node and npm are needed (Node.js 20 or later)"
+fi
+log "npm ci in tests/e2e"
+# playwright-core downloads nothing on install; this keeps any other browser fetch off as well.
+(cd "$here" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error >&2)
+
+# --- authd ---------------------------------------------------------------------------------
+if [[ -n ${AUTHD_E2E_BIN:-} ]]; then
+    bin=$AUTHD_E2E_BIN
+else
+    if ! command -v cargo >/dev/null && [[ -x ${CARGO_HOME:-$HOME/.cargo}/bin/cargo ]]; then
+        PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+    fi
+    command -v cargo >/dev/null || die "no Rust toolchain (cargo) found"
+    log "cargo build --bin authd"
+    cargo build --locked --bin authd >&2
+    target=${CARGO_TARGET_DIR:-target}
+    [[ $target == /* ]] || target=$repo/$target
+    bin=$target/debug/authd
+fi
+[[ -x $bin ]] || die "no authd binary at $bin"
+
+# --- a fresh database --------------------------------------------------------------------------
+db=${AUTHD_E2E_DB:-authd_e2e}
+maint_url=$(scripts/dev-db postgres) || die "no PostgreSQL server (scripts/dev-db postgres failed)"
+psql=$(command -v psql || printf '%s\n' /usr/lib/postgresql/*/bin/psql | sort -V | tail -n 1)
+[[ -x $psql ]] || die "psql not found"
+log "recreating database $db"
+PGCONNECT_TIMEOUT=5 PGOPTIONS="-c client_min_messages=warning" "$psql" -X -w -q -v ON_ERROR_STOP=1 -d "$maint_url" -v db="$db" \
+    <<<'drop database if exists :"db" with (force)' >&2 || die "could not drop database $db"
+db_url=$(scripts/dev-db "$db") || die "could not create database $db"
+
+# --- start authd -------------------------------------------------------------------------------
+workdir=$(mktemp -d "${TMPDIR:-/tmp}/authd-e2e.XXXXXX")
+authd_pid=''
+# shellcheck disable=SC2317 # called from the EXIT trap
+stop_authd() {
+    if [[ -n $authd_pid ]] && kill -0 "$authd_pid" 2>/dev/null; then
+        kill -TERM "$authd_pid" 2>/dev/null || true
+        for _ in $(seq 1 50); do
+            kill -0 "$authd_pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -KILL "$authd_pid" 2>/dev/null || true
+        wait "$authd_pid" 2>/dev/null || true
+    fi
+    authd_pid=''
+}
+# shellcheck disable=SC2317 # the EXIT trap
+cleanup() {
+    stop_authd
+    rm -rf "$workdir"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+free_port() {
+    node -e 'const s = require("net").createServer();
+s.listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); });'
+}
+
+admin_user='admin'
+admin_password="e2e-$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')"
+timeout=${AUTHD_E2E_TIMEOUT:-60}
+authd_log=$workdir/authd.log
+url=''
+
+# A free port can be taken between asking and binding: try a few.
+for attempt in 1 2 3; do
+    port=$(free_port)
+    url=http://127.0.0.1:$port
+    log "starting $bin on $url (attempt $attempt)"
+    # .env in the repo must not leak in: cd to the work dir (authd reads ./.env).
+    (
+        cd "$workdir"
+        exec env DATABASE_URL="$db_url" \
+            AUTHD_BIND="127.0.0.1:$port" \
+            AUTHD_COOKIE_SECURE=false \
+            AUTHD_BOOTSTRAP_ADMIN="$admin_user:$admin_password" \
+            RUST_LOG=warn \
+            "$bin" serve
+    ) >"$authd_log" 2>&1 &
+    authd_pid=$!
+    deadline=$((SECONDS + timeout))
+    ready=''
+    while kill -0 "$authd_pid" 2>/dev/null && ((SECONDS < deadline)); do
+        if [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$url/readyz" 2>/dev/null) == 200 ]]; then
+            ready=1
+            break
+        fi
+        sleep 0.2
+    done
+    [[ -n $ready ]] && break
+    if kill -0 "$authd_pid" 2>/dev/null; then
+        log "authd did not become ready within ${timeout}s; its log:"
+        tail -n 40 "$authd_log" >&2
+        exit 1
+    fi
+    wait "$authd_pid" 2>/dev/null || true
+    authd_pid=''
+    log "authd exited before becoming ready; its log:"
+    tail -n 40 "$authd_log" >&2
+    grep -qi 'address already in use\|addrinuse' "$authd_log" || exit 1
+done
+[[ -n $authd_pid ]] || die "could not start authd"
+log "authd is ready at $url"
+
+# --- the tests ---------------------------------------------------------------------------------
+files=()
+for f in "$@"; do
+    [[ $f == /* ]] || f=$orig/$f
+    files+=("$f")
+done
+((${#files[@]})) || files=("$here"/*.test.mjs)
+status=0
+(
+    cd "$here"
+    AUTHD_URL=$url ADMIN_USER=$admin_user ADMIN_PASSWORD=$admin_password \
+        SCREENSHOT_DIR="$repo/docs/screenshots" \
+        node --test --test-concurrency=1 "${files[@]}"
+) || status=$?
+
+if ((status != 0)); then
+    log "tests failed (exit $status); last lines of the authd log:"
+    tail -n 40 "$authd_log" >&2
+fi
+exit "$status"
