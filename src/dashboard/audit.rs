@@ -56,7 +56,7 @@ pub async fn page(
     let params = params.into_inner();
     let event = params.event.unwrap_or_default().trim().to_owned();
     let user = params.user.unwrap_or_default().trim().to_owned();
-    let page = params.page.unwrap_or(1).max(1);
+    let page = crate::services::page_number(params.page);
     let (event_q, user_q) = (event.clone(), user.clone());
     let (rows, more, unknown_user) = db::run(&state.pool, move |conn| {
         let user_id = if user_q.is_empty() {

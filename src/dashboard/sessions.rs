@@ -53,7 +53,7 @@ pub async fn list(
     admin: RequireRole<Admin>,
     params: web::Query<Params>,
 ) -> Result<HttpResponse, PageError> {
-    let page = params.page.unwrap_or(1).max(1);
+    let page = crate::services::page_number(params.page);
     let (rows, more) = db::run(&state.pool, move |conn| {
         list_active(conn, page, PER_PAGE).map_err(UserError::from)
     })

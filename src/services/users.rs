@@ -463,7 +463,7 @@ impl UserQuery {
         Self {
             q: q.map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty()),
             role: role.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()),
-            page: page.unwrap_or(1).max(1),
+            page: super::page_number(page),
             per_page: per_page
                 .unwrap_or(Self::DEFAULT_PER_PAGE)
                 .clamp(1, Self::MAX_PER_PAGE),

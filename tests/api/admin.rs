@@ -456,3 +456,33 @@ async fn roles_can_be_listed_and_created_with_valid_names_only() {
     assert_problem(create("support-l2").await, 409, "role_exists").await;
     assert_eq!(app.audit_count("role_created"), 1);
 }
+
+#[tokio::test]
+async fn absurd_page_numbers_are_bounded_not_fatal() {
+    let app = spawn_admin_app().await;
+    let admin = app.admin_token().await;
+    for query in [
+        "?page=9223372036854775807&per_page=100",
+        "?page=-5&per_page=-1",
+        "?per_page=0",
+    ] {
+        let res = app
+            .call(
+                Method::GET,
+                &format!("/api/admin/users{query}"),
+                &admin,
+                None,
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::OK, "{query}");
+    }
+    let res = app
+        .call(
+            Method::GET,
+            "/api/admin/users?page=99999999999999999999",
+            &admin,
+            None,
+        )
+        .await;
+    assert_problem(res, 400, "invalid_request").await;
+}

@@ -669,3 +669,17 @@ async fn signing_out_ends_the_session() {
     assert_eq!(location(&b.get("/admin").await), "/admin/login");
     assert_eq!(app.audit_count("logout"), 1);
 }
+
+#[tokio::test]
+async fn absurd_page_numbers_render_a_page() {
+    let app = spawn_admin_app().await;
+    let b = Browser::new(&app);
+    b.login(ADMIN, PASSWORD).await;
+    for path in [
+        "/admin/users?page=9223372036854775807",
+        "/admin/sessions?page=9223372036854775807",
+        "/admin/audit?page=9223372036854775807&event=x",
+    ] {
+        assert_eq!(b.get(path).await.status(), StatusCode::OK, "{path}");
+    }
+}
