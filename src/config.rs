@@ -118,6 +118,8 @@ pub struct Config {
     pub trusted_proxies: Vec<IpNet>,
     pub dashboard_idle_secs: i64,
     pub dashboard_absolute_secs: i64,
+    /// Password checks that may wait for a hashing thread; `None`: 32 per core.
+    pub hash_queue: Option<usize>,
 }
 
 /// One line naming the variable and what is wrong with it.
@@ -260,6 +262,22 @@ impl Config {
         let dashboard_absolute_secs =
             seconds("AUTHD_DASHBOARD_ABSOLUTE_TIMEOUT", 43_200, 300, 604_800)?;
 
+        let hash_queue = match var("AUTHD_HASH_QUEUE") {
+            None => None,
+            Some(v) => Some(
+                v.trim()
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| (1..=100_000).contains(n))
+                    .ok_or_else(|| {
+                        err(
+                            "AUTHD_HASH_QUEUE",
+                            format!("expected 1 to 100000, got {v:?}"),
+                        )
+                    })?,
+            ),
+        };
+
         Ok(Self {
             database_url,
             bind,
@@ -276,6 +294,7 @@ impl Config {
             trusted_proxies,
             dashboard_idle_secs,
             dashboard_absolute_secs,
+            hash_queue,
         })
     }
 }
@@ -320,6 +339,7 @@ mod tests {
             ("AUTHD_TRUSTED_PROXIES", "10.0.0.0/33"),
             ("AUTHD_DASHBOARD_IDLE_TIMEOUT", "0"),
             ("AUTHD_DASHBOARD_ABSOLUTE_TIMEOUT", "forever"),
+            ("AUTHD_HASH_QUEUE", "0"),
         ] {
             let e = config(&[(var, value)]).unwrap_err();
             assert_eq!(e.var, var);

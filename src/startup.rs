@@ -22,6 +22,10 @@ use crate::request_id;
 use crate::services::users::{self, UserError};
 use crate::state::AppState;
 
+/// Password checks that may wait for a hashing thread, per core: ~1 s of work at ~30 ms a
+/// hash. Beyond it a login is answered 429 at once.
+pub const HASH_QUEUE_PER_CORE: usize = 32;
+
 /// How long start-up waits for an unreachable database before giving up.
 pub const DATABASE_WAIT: Duration = Duration::from_secs(30);
 
@@ -121,8 +125,12 @@ impl Application {
         .await
         .map_err(|e| StartupError::Other(e.to_string()))??;
 
-        let hasher = Hasher::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
-            .map_err(|e| StartupError::Other(e.to_string()))?;
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let hasher = Hasher::new(
+            cores,
+            config.hash_queue.unwrap_or(HASH_QUEUE_PER_CORE * cores),
+        )
+        .map_err(|e| StartupError::Other(e.to_string()))?;
         let tokens = web::Data::new(TokenService::new(
             keys,
             config.issuer.clone(),
@@ -233,6 +241,7 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .service(api::auth::login)
         .service(api::auth::me)
         .service(api::verify::verify)
+        .service(api::well_known::jwks)
         .service(api::auth::refresh)
         .service(api::auth::logout)
         .service(api::auth::logout_all)

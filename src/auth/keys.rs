@@ -41,6 +41,24 @@ pub struct KeyRing {
     pub signing_kid: String,
     pub signing_key: EncodingKey,
     pub verifying: HashMap<String, DecodingKey>,
+    /// The public half of every verifying key, as JWKs (RFC 7517); empty for HS256.
+    pub public_jwks: Vec<serde_json::Value>,
+}
+
+/// A public key as a JWK: Ed25519 as OKP (RFC 8037), P-256 as EC with the uncompressed point split.
+fn public_jwk(alg: JwtAlg, kid: &str, public_key: &[u8]) -> Option<serde_json::Value> {
+    let b64 = |b: &[u8]| URL_SAFE_NO_PAD.encode(b);
+    match alg {
+        JwtAlg::EdDSA => Some(serde_json::json!({
+            "kty": "OKP", "crv": "Ed25519", "x": b64(public_key),
+            "kid": kid, "alg": "EdDSA", "use": "sig",
+        })),
+        JwtAlg::Es256 if public_key.len() == 65 && public_key[0] == 4 => Some(serde_json::json!({
+            "kty": "EC", "crv": "P-256", "x": b64(&public_key[1..33]), "y": b64(&public_key[33..]),
+            "kid": kid, "alg": "ES256", "use": "sig",
+        })),
+        _ => None,
+    }
 }
 
 impl KeyRing {
@@ -57,6 +75,7 @@ impl KeyRing {
             signing_kid: kid.clone(),
             signing_key: EncodingKey::from_secret(bytes),
             verifying: HashMap::from([(kid, DecodingKey::from_secret(bytes))]),
+            public_jwks: Vec::new(),
         }
     }
 
@@ -115,11 +134,16 @@ impl KeyRing {
                 (row.kid.clone(), key)
             })
             .collect();
+        let public_jwks = rows
+            .iter()
+            .filter_map(|row| public_jwk(alg, &row.kid, &row.public_key))
+            .collect();
         Ok(Self {
             algorithm,
             signing_kid: newest.kid.clone(),
             signing_key,
             verifying,
+            public_jwks,
         })
     }
 }

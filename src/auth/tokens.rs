@@ -105,6 +105,11 @@ impl TokenService {
         self.access_ttl_secs
     }
 
+    /// The JWK Set other services verify our tokens with.
+    pub fn jwks(&self) -> serde_json::Value {
+        serde_json::json!({ "keys": self.keys().public_jwks })
+    }
+
     fn keys(&self) -> Arc<KeyRing> {
         // A poisoned lock still holds a consistent Arc: keep serving with it.
         match self.keys.read() {

@@ -22,6 +22,8 @@ pub enum PageError {
     BadRequest(String),
     #[error("service unavailable")]
     Unavailable,
+    #[error("too many requests")]
+    Busy,
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -35,6 +37,7 @@ impl From<ApiError> for PageError {
             }
             ApiError::NotFound => Self::NotFound,
             ApiError::ServiceUnavailable(_) => Self::Unavailable,
+            ApiError::RateLimited { .. } => Self::Busy,
             ApiError::Internal(cause) => Self::Internal(cause),
             other => Self::BadRequest(other.to_string()),
         }
@@ -70,6 +73,7 @@ impl ResponseError for PageError {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Busy => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -91,6 +95,7 @@ impl ResponseError for PageError {
                 "There is nothing here. It may have been removed, or the link is wrong."
             }
             Self::Unavailable => "The database cannot be reached right now. Try again in a moment.",
+            Self::Busy => "Too many sign-ins are being checked right now. Try again in a moment.",
             _ => "Something went wrong on our side. It has been logged.",
         };
         let page = ErrorPage {

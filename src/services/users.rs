@@ -84,6 +84,9 @@ impl From<UserError> for ApiError {
             UserError::RoleExists => Self::RoleExists,
             UserError::NotFound => Self::NotFound,
             UserError::Store(s) => s.into(),
+            UserError::Hash(HashError::Busy) => Self::RateLimited {
+                retry_after_secs: 1,
+            },
             UserError::Hash(h) => Self::internal(h),
             UserError::Sign(s) => Self::internal(s),
         }

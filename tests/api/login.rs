@@ -159,3 +159,27 @@ async fn each_login_opens_a_distinct_session() {
     assert_ne!(first["session_id"], second["session_id"]);
     assert_ne!(first["refresh_token"], second["refresh_token"]);
 }
+
+#[tokio::test]
+async fn a_login_flood_beyond_the_queue_is_answered_429_at_once() {
+    let app = crate::helpers::spawn_app_with(&[("AUTHD_HASH_QUEUE", "2")]).await;
+    app.register("alice", PASSWORD).await;
+    let attempts = (0..40).map(|_| app.login("alice", PASSWORD));
+    let results = futures_util::future::join_all(attempts).await;
+    let mut ok = 0;
+    let mut limited = 0;
+    for res in results {
+        match res.status().as_u16() {
+            200 => ok += 1,
+            429 => {
+                assert_eq!(res.headers()["retry-after"], "1");
+                crate::helpers::assert_problem(res, 429, "rate_limited").await;
+                limited += 1;
+            }
+            other => panic!("unexpected status {other}"),
+        }
+    }
+    assert!(ok >= 1 && limited >= 1, "ok {ok}, limited {limited}");
+    // Once the flood is over, logins work again.
+    assert_eq!(app.login("alice", PASSWORD).await.status(), StatusCode::OK);
+}

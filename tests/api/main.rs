@@ -6,6 +6,7 @@ mod cli;
 mod dashboard;
 mod health;
 mod helpers;
+mod jwks;
 mod login;
 mod refresh;
 mod register;
