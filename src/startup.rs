@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use actix_files::Files;
 use actix_web::dev::{Server, ServerHandle};
-use actix_web::middleware::{DefaultHeaders, Logger, from_fn};
+use actix_web::middleware::{Condition, DefaultHeaders, Logger, from_fn};
 use actix_web::{App, HttpServer, web};
 
 use crate::api;
@@ -170,7 +170,11 @@ impl Application {
                 // The last `wrap` is outermost: the logger sees the request id on the response.
                 .wrap(from_fn(request_id::middleware))
                 .wrap(security_headers())
-                .wrap(Logger::new(r#"%a "%r" %s %b %Dms req=%{x-request-id}o"#))
+                // Off unless info is logged: it copies request data for every request.
+                .wrap(Condition::new(
+                    log::log_enabled!(log::Level::Info),
+                    Logger::new(r#"%a "%r" %s %b %Dms req=%{x-request-id}o"#),
+                ))
                 .configure(routes)
                 .configure(|cfg| dashboard::configure(cfg, cookie_secure))
                 .service(

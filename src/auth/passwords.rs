@@ -7,8 +7,8 @@
 //! - the queue in front of the pool is bounded: a login flood beyond it is answered at once with
 //!   429 and `Retry-After` instead of piling up work for clients that have long gone, and a queued
 //!   job whose client disconnected is skipped;
-//! - the hashing threads run at a lower CPU priority (nice 10) so token verification stays fast
-//!   while logins use every idle cycle.
+//! - the hashing threads run under SCHED_IDLE (Linux) so token verification and every other
+//!   request preempt them at once, while logins still use every otherwise idle cycle.
 
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex};
@@ -129,17 +129,16 @@ pub struct Hasher {
     dummy_hash: Arc<str>,
 }
 
-/// Lowers the calling thread's CPU priority (Linux: nice is per thread).
+/// Puts the calling thread in the idle scheduling class: it runs only on CPU time that nothing
+/// else wants (Linux; elsewhere the priority is left as it is).
 fn lower_priority() {
     #[cfg(target_os = "linux")]
     {
-        // SAFETY: gettid and setpriority take no pointers; failure only leaves the priority as is.
-        let rc = unsafe {
-            let tid = libc::gettid();
-            libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, 10)
-        };
+        let param = libc::sched_param { sched_priority: 0 };
+        // SAFETY: `param` is a valid sched_param for the call's duration; pid 0 is this thread.
+        let rc = unsafe { libc::sched_setscheduler(0, libc::SCHED_IDLE, &param) };
         if rc != 0 {
-            log::debug!("could not lower the hashing thread's priority");
+            log::debug!("could not move the hashing thread to SCHED_IDLE");
         }
     }
 }

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use chrono::{DateTime, Utc};
 
 use super::client::client_info;
-use super::revocation::Revocation;
+use super::revocation::{Revocation, revoked_in_database};
 use super::sessions::find_dashboard_session;
 use super::tokens::{AccessClaims, TokenService};
 use crate::dashboard::error::PageError;
@@ -63,7 +63,9 @@ fn bearer_token(req: &HttpRequest) -> Result<&str, ApiError> {
     Ok(token.trim())
 }
 
-pub fn authenticate(req: &HttpRequest) -> Result<Principal, ApiError> {
+/// A verified Bearer token, checked against the in-memory revocation state. Also returns when the
+/// token was issued, for the database check `identify` adds when that state is stale.
+fn authenticate_bearer(req: &HttpRequest) -> Result<(Principal, DateTime<Utc>), ApiError> {
     let token = bearer_token(req)?;
     let tokens = req.app_data::<web::Data<TokenService>>().ok_or_else(|| {
         ApiError::internal(std::io::Error::other("TokenService missing from app data"))
@@ -71,13 +73,43 @@ pub fn authenticate(req: &HttpRequest) -> Result<Principal, ApiError> {
     let claims = tokens
         .verify(token)
         .map_err(|r| ApiError::InvalidToken(r.reason()))?;
+    let issued = issued_at(&claims);
     let revoked = req
         .app_data::<web::Data<Revocation>>()
-        .is_some_and(|r| r.is_revoked(claims.sub, claims.sid, issued_at(&claims)));
+        .is_some_and(|r| r.is_revoked(claims.sub, claims.sid, issued));
     if revoked {
         return Err(ApiError::InvalidToken("token revoked"));
     }
-    Ok(claims.as_ref().into())
+    Ok((claims.as_ref().into(), issued))
+}
+
+/// When the revocation state has not been synced for a while, other instances' revocations may be
+/// missing from it: ask the database instead. If the database cannot answer either, the local
+/// state (which always has this instance's own revocations) decides.
+async fn confirm_not_revoked(
+    req: &HttpRequest,
+    principal: &Principal,
+    issued: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    let stale = req
+        .app_data::<web::Data<Revocation>>()
+        .is_some_and(|r| r.is_stale(Utc::now()));
+    let Some(state) = req.app_data::<web::Data<AppState>>().filter(|_| stale) else {
+        return Ok(());
+    };
+    let (user_id, session_id) = (principal.user_id, principal.session_id);
+    let answer = db::run(&state.pool, move |conn| {
+        revoked_in_database(conn, user_id, session_id, issued).map_err(db::StoreError::from)
+    })
+    .await;
+    match answer {
+        Ok(true) => Err(ApiError::InvalidToken("token revoked")),
+        Ok(false) => Ok(()),
+        Err(e) => {
+            log::warn!("revocation state is stale and the database did not answer: {e}");
+            Ok(())
+        }
+    }
 }
 
 /// When the token was issued, to the millisecond: from its UUID v7 `jti` (the `iat` claim has
@@ -144,7 +176,11 @@ async fn identify(req: &HttpRequest) -> Result<Principal, ApiError> {
         Some(name) if req.headers().get(header::AUTHORIZATION).is_none() => {
             from_cookie(req, name).await
         }
-        _ => authenticate(req),
+        _ => {
+            let (principal, issued) = authenticate_bearer(req)?;
+            confirm_not_revoked(req, &principal, issued).await?;
+            Ok(principal)
+        }
     }
 }
 

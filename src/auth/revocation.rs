@@ -25,6 +25,9 @@ struct Inner {
     synced_until: Option<DateTime<Utc>>,
 }
 
+/// A sync older than this no longer vouches for other instances' revocations.
+pub const STALE_AFTER_SECS: i64 = 10;
+
 pub struct Revocation {
     inner: RwLock<Inner>,
     /// Longest time a token can stay acceptable after it was issued (lifetime + leeway).
@@ -77,6 +80,14 @@ impl Revocation {
                 .is_some_and(|w| issued_at <= *w)
     }
 
+    /// True when the last sync from the database is too old to trust for revocations made by
+    /// other instances (the poller is failing or falling behind).
+    pub fn is_stale(&self, now: DateTime<Utc>) -> bool {
+        self.read()
+            .synced_until
+            .is_none_or(|t| now - t > Duration::seconds(STALE_AFTER_SECS))
+    }
+
     /// Drops entries that can no longer matter: every token they could void has expired.
     pub fn prune(&self, now: DateTime<Utc>) {
         let horizon = self.horizon;
@@ -115,6 +126,28 @@ impl Revocation {
     }
 }
 
+/// The database's answer, for when the in-memory state is stale: is this token's session revoked,
+/// or was it issued at or before its user's watermark?
+pub fn revoked_in_database(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    session_id: Uuid,
+    issued_at: DateTime<Utc>,
+) -> QueryResult<bool> {
+    let session_revoked = sessions::table
+        .find(session_id)
+        .select(sessions::revoked_at.is_not_null())
+        .first::<bool>(conn)
+        .optional()?
+        .unwrap_or(true);
+    let watermark: Option<DateTime<Utc>> = users::table
+        .find(user_id)
+        .select(users::tokens_valid_after)
+        .first(conn)
+        .optional()?;
+    Ok(session_revoked || watermark.is_none_or(|w| issued_at <= w))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,6 +162,16 @@ mod tests {
         assert!(r.is_revoked(user, session, t));
         assert!(!r.is_revoked(user, session, t + Duration::milliseconds(1)));
         assert!(!r.is_revoked(Uuid::now_v7(), session, t - Duration::seconds(1)));
+    }
+
+    #[test]
+    fn the_state_is_stale_until_synced_and_again_when_syncs_stop() {
+        let r = Revocation::new(900, 5);
+        let now = Utc::now();
+        assert!(r.is_stale(now));
+        r.write().synced_until = Some(now);
+        assert!(!r.is_stale(now + Duration::seconds(STALE_AFTER_SECS)));
+        assert!(r.is_stale(now + Duration::seconds(STALE_AFTER_SECS + 1)));
     }
 
     #[test]

@@ -35,18 +35,6 @@ impl From<DieselError> for StoreError {
     }
 }
 
-impl StoreError {
-    pub fn is_unique_violation(&self) -> bool {
-        matches!(
-            self,
-            Self::Query(DieselError::DatabaseError(
-                DatabaseErrorKind::UniqueViolation,
-                _
-            ))
-        )
-    }
-}
-
 /// The pool itself connects lazily; `connection_timeout` bounds how long a request waits for a
 /// connection when the database is down (then it answers 503 instead of hanging).
 pub fn build_pool(database_url: &str, max_size: u32) -> DbPool {

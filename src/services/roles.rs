@@ -8,6 +8,7 @@ use serde_json::json;
 use super::audit::{self, event};
 use super::users::UserError;
 use crate::auth::ClientInfo;
+use crate::db::models::role::Role;
 use crate::db::schema::{roles, user_roles};
 use crate::domain::RoleName;
 
@@ -64,12 +65,12 @@ pub fn create(
         )));
     }
     conn.transaction(|conn| {
-        let created_at: DateTime<Utc> = diesel::insert_into(roles::table)
+        let role: Role = diesel::insert_into(roles::table)
             .values((
                 roles::name.eq(name.as_str()),
                 roles::description.eq(description),
             ))
-            .returning(roles::created_at)
+            .returning(Role::as_returning())
             .get_result(conn)?;
         audit::record(
             conn,
@@ -82,10 +83,10 @@ pub fn create(
             },
         )?;
         Ok(RoleView {
-            name: name.as_str().to_owned(),
-            description: description.to_owned(),
+            name: role.name,
+            description: role.description,
             members: 0,
-            created_at,
+            created_at: role.created_at,
         })
     })
 }

@@ -252,3 +252,24 @@ async fn a_password_change_needs_the_current_password_and_a_valid_new_one() {
     assert_eq!(app.login("alice", PASSWORD).await.status(), StatusCode::OK);
     assert_eq!(app.me(access(&pair)).await.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn a_revocation_on_one_instance_reaches_another_sharing_the_database() {
+    let a = spawn_app().await;
+    let b = a.second_instance().await;
+    let pair = a.user_with_tokens("alice").await;
+    assert_eq!(b.me(access(&pair)).await.status(), StatusCode::OK);
+    let res = a
+        .call(Method::POST, "/api/auth/logout", access(&pair), None)
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    // Instance b learns of it from the database within a few sync intervals (2 s each).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while b.me(access(&pair)).await.status() != StatusCode::UNAUTHORIZED {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "instance b never learned of the logout"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}

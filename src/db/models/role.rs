@@ -11,12 +11,3 @@ pub struct Role {
     pub description: String,
     pub created_at: DateTime<Utc>,
 }
-
-impl Role {
-    pub fn all(conn: &mut PgConnection) -> QueryResult<Vec<Role>> {
-        roles::table
-            .select(Role::as_select())
-            .order(roles::name)
-            .load(conn)
-    }
-}
