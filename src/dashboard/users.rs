@@ -16,7 +16,7 @@ use crate::auth::{Admin, ClientInfo, RequireRole};
 use crate::db;
 use crate::domain::RoleName;
 use crate::services::audit::{self, AuditFilter, AuditView, event};
-use crate::services::roles::{self, RoleView};
+use crate::services::roles;
 use crate::services::sessions::{self as session_service, Scope, SessionView};
 use crate::services::users::{self, UserError, UserQuery};
 use crate::state::AppState;
@@ -40,7 +40,7 @@ struct UsersPage {
     chrome: Chrome,
     q: String,
     role: String,
-    roles: Vec<RoleView>,
+    roles: Vec<String>,
     rows: Vec<UserRow>,
     total: i64,
     pager: Pager,
@@ -71,7 +71,7 @@ pub async fn list(
         let found = users::search(conn, &query)?;
         let ids: Vec<Uuid> = found.users.iter().map(|u| u.id).collect();
         let counts = active_counts(conn, &ids)?;
-        Ok::<_, UserError>((found, counts, roles::list(conn)?))
+        Ok::<_, UserError>((found, counts, roles::names(conn)?))
     })
     .await?;
     let q = params.q.unwrap_or_default();

@@ -48,6 +48,14 @@ pub fn list(conn: &mut PgConnection) -> Result<Vec<RoleView>, UserError> {
         .collect())
 }
 
+/// Role names only, for filters and forms: no counting.
+pub fn names(conn: &mut PgConnection) -> Result<Vec<String>, UserError> {
+    Ok(roles::table
+        .select(roles::name)
+        .order(roles::name)
+        .load(conn)?)
+}
+
 pub const MAX_DESCRIPTION: usize = 200;
 
 pub fn create(

@@ -486,3 +486,30 @@ async fn absurd_page_numbers_are_bounded_not_fatal() {
         .await;
     assert_problem(res, 400, "invalid_request").await;
 }
+
+#[tokio::test]
+async fn filtering_by_a_role_nobody_has_or_that_does_not_exist_finds_nobody() {
+    let app = spawn_admin_app().await;
+    let admin = app.admin_token().await;
+    app.call(
+        Method::POST,
+        "/api/admin/roles",
+        &admin,
+        Some(json!({ "name": "empty", "description": "" })),
+    )
+    .await;
+    for role in ["empty", "no-such-role"] {
+        let res = app
+            .call(
+                Method::GET,
+                &format!("/api/admin/users?role={role}"),
+                &admin,
+                None,
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["total"], 0, "{role}");
+        assert_eq!(body["users"], json!([]));
+    }
+}
