@@ -11,7 +11,7 @@ use crate::error::ApiError;
 use crate::services::audit::event;
 use crate::services::roles;
 use crate::services::sessions::{self, Scope};
-use crate::services::users::{self, UserError, UserQuery};
+use crate::services::users::{self, UserQuery};
 use crate::state::AppState;
 
 type AdminOnly = RequireRole<Admin>;
@@ -105,13 +105,6 @@ pub async fn revoke_user_sessions(
     client: ClientInfo,
 ) -> Result<HttpResponse, ApiError> {
     let user_id = path.into_inner();
-    // Revoking the sessions of nobody is a typo worth a 404, not a silent 204.
-    db::run(&state.pool, move |conn| {
-        crate::db::models::user::User::find(conn, user_id)?
-            .map(|_| ())
-            .ok_or(UserError::NotFound)
-    })
-    .await?;
     let scope = Scope::AllOf {
         user_id,
         keep: None,

@@ -293,13 +293,6 @@ pub async fn revoke_sessions(
 ) -> Result<HttpResponse, PageError> {
     csrf::verify(&req, &admin.principal, &form.csrf_token)?;
     let id = parse_id(path.into_inner())?;
-    // Revoking the sessions of nobody is a wrong link: 404, as on the user page itself.
-    db::run(&state.pool, move |conn| {
-        crate::db::models::user::User::find(conn, id)?
-            .map(|_| ())
-            .ok_or(UserError::NotFound)
-    })
-    .await?;
     let scope = Scope::AllOf {
         user_id: id,
         keep: None,

@@ -14,6 +14,7 @@ use crate::auth::tokens::sorted_roles;
 use crate::auth::{ClientInfo, Principal};
 use crate::db;
 use crate::db::models::session::Session;
+use crate::db::models::user::User;
 use crate::state::AppState;
 use diesel::Connection;
 
@@ -144,10 +145,14 @@ pub async fn revoke(
                         sessions::revoke_session(conn, session_id, reason, now)?,
                     )
                 }
-                Scope::AllOf { user_id, keep } => (
-                    user_id,
-                    sessions::revoke_user_sessions(conn, user_id, keep, reason, now)?,
-                ),
+                Scope::AllOf { user_id, keep } => {
+                    // Revoking the sessions of nobody is a wrong id: 404, not a silent success.
+                    User::find(conn, user_id)?.ok_or(UserError::NotFound)?;
+                    (
+                        user_id,
+                        sessions::revoke_user_sessions(conn, user_id, keep, reason, now)?,
+                    )
+                }
             };
             audit::record(
                 conn,
