@@ -5,6 +5,9 @@
 # Needs DATABASE_URL (any database on the server; scripts/test provides it).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+# ensure_cargo_on_path, find_pg_tool
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
 
 say() { printf 'deploy: %s\n' "$*" >&2; }
 fail() {
@@ -37,9 +40,10 @@ trap cleanup EXIT
 db_url=$(scripts/dev-db authd_deploy)
 # A fresh database: drop what an earlier run left.
 base=${db_url%/authd_deploy*}
-psql_bin=$(command -v psql || printf '%s\n' /usr/lib/postgresql/*/bin/psql | sort -V | tail -n 1)
+psql_bin=$(find_pg_tool psql) || fail "psql not found"
 "$psql_bin" -X -q -d "$base/postgres" -c "DROP DATABASE IF EXISTS authd_deploy WITH (FORCE)" -c "CREATE DATABASE authd_deploy" >/dev/null
 
+ensure_cargo_on_path
 cargo build -q --bin authd
 bin=${CARGO_TARGET_DIR:-target}/debug/authd
 app_port=$(free_port)

@@ -20,36 +20,17 @@ orig=$PWD
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 cd "$repo"
-
-log() { printf 'e2e: %s\n' "$*" >&2; }
-die() {
-    log "error: $*"
-    exit 1
-}
-
-as_root() {
-    if ((EUID == 0)); then
-        "$@"
-    elif command -v sudo >/dev/null; then
-        sudo "$@"
-    else
-        die "not root and no sudo: cannot run: $*"
-    fi
-}
+# log, die, apt_install, ensure_cargo_on_path, find_pg_tool
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
+log_tag='e2e'
 
 # --- the browser ------------------------------------------------------------------------------
 export CHROMIUM_PATH=${CHROMIUM_PATH:-/usr/bin/chromium}
 if [[ ! -x $CHROMIUM_PATH ]]; then
     [[ $CHROMIUM_PATH == /usr/bin/chromium ]] || die "CHROMIUM_PATH=$CHROMIUM_PATH is not executable"
-    command -v apt-get >/dev/null || die "no /usr/bin/chromium and no apt-get: install chromium by hand"
-    apt=(env DEBIAN_FRONTEND=noninteractive apt-get -y -q -o DPkg::Lock::Timeout=300
-        install --no-install-recommends chromium fonts-dejavu-core fonts-liberation)
-    log "installing chromium (and fonts for the screenshots) with apt-get"
-    if ! as_root "${apt[@]}" >&2; then
-        log "apt-get install failed; updating the package lists and retrying"
-        as_root env DEBIAN_FRONTEND=noninteractive apt-get -q update >&2
-        as_root "${apt[@]}" >&2
-    fi
+    # The fonts are for the screenshots.
+    apt_install chromium fonts-dejavu-core fonts-liberation
     [[ -x $CHROMIUM_PATH ]] || die "still no $CHROMIUM_PATH after installing chromium"
 fi
 log "browser: $("$CHROMIUM_PATH" --version 2>/dev/null || echo "$CHROMIUM_PATH")"
@@ -66,9 +47,7 @@ log "npm ci in tests/e2e"
 if [[ -n ${AUTHD_E2E_BIN:-} ]]; then
     bin=$AUTHD_E2E_BIN
 else
-    if ! command -v cargo >/dev/null && [[ -x ${CARGO_HOME:-$HOME/.cargo}/bin/cargo ]]; then
-        PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
-    fi
+    ensure_cargo_on_path
     command -v cargo >/dev/null || die "no Rust toolchain (cargo) found"
     log "cargo build --bin authd"
     cargo build --locked --bin authd >&2
@@ -81,8 +60,7 @@ fi
 # --- a fresh database --------------------------------------------------------------------------
 db=${AUTHD_E2E_DB:-authd_e2e}
 maint_url=$(scripts/dev-db postgres) || die "no PostgreSQL server (scripts/dev-db postgres failed)"
-psql=$(command -v psql || printf '%s\n' /usr/lib/postgresql/*/bin/psql | sort -V | tail -n 1)
-[[ -x $psql ]] || die "psql not found"
+psql=$(find_pg_tool psql) || die "psql not found"
 log "recreating database $db"
 PGCONNECT_TIMEOUT=5 PGOPTIONS="-c client_min_messages=warning" "$psql" -X -w -q -v ON_ERROR_STOP=1 -d "$maint_url" -v db="$db" \
     <<<'drop database if exists :"db" with (force)' >&2 || die "could not drop database $db"

@@ -1,0 +1,83 @@
+# shellcheck shell=bash
+# scripts/lib.sh - small shell helpers shared by scripts/run, scripts/test, scripts/dev-db,
+# tests/e2e/run.sh, tests/deploy/run.sh and bench/run, so that each snippet has one home.
+#
+# Sourced, not executed (bash only):
+#     . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"   # from a script in scripts/, before any cd
+#     . scripts/lib.sh                           # once the working directory is the repo root
+# with `# shellcheck source=scripts/lib.sh` above it; lint from the repo root with shellcheck -x.
+#
+# It only defines functions: no shell options, no output, no cd, no variables set, so the
+# caller's `set -euo pipefail`, nullglob, stdout and working directory stay as they were.
+#
+#   log MESSAGE...         "$log_tag: MESSAGE" on stderr (log_tag: set it after sourcing;
+#                          default: the script's file name)
+#   die MESSAGE...         log "error: MESSAGE" and exit 1
+#   as_root CMD...         run CMD as root: directly, else with sudo, else die
+#   apt_install PKG...     apt-get install PKG... (no recommends), all output on stderr; on
+#                          failure update the package lists once and retry
+#   ensure_cargo_on_path   put ${CARGO_HOME:-~/.cargo}/bin on PATH if cargo is not on PATH
+#   find_pg_tool NAME      print the path of a PostgreSQL program: from PATH, else the newest
+#                          /usr/lib/postgresql/*/bin/NAME; return 1 if there is none
+#   redact_url URL         print URL with its password (if any) replaced by ***
+
+if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
+    echo "scripts/lib.sh is sourced, not run: . scripts/lib.sh" >&2
+    exit 2
+fi
+
+log() { printf '%s: %s\n' "${log_tag:-${0##*/}}" "$*" >&2; }
+die() {
+    log "error: $*"
+    exit 1
+}
+
+as_root() {
+    if ((EUID == 0)); then
+        "$@"
+    elif command -v sudo >/dev/null; then
+        sudo "$@"
+    else
+        die "not root and no sudo: cannot run: $*"
+    fi
+}
+
+apt_install() {
+    command -v apt-get >/dev/null || die "apt-get not found: install $* by hand"
+    local cmd=(env DEBIAN_FRONTEND=noninteractive apt-get -y -q -o DPkg::Lock::Timeout=300
+        install --no-install-recommends "$@")
+    log "installing $* with apt-get"
+    # apt-get's output goes to stderr: a script's stdout may be its result (dev-db).
+    # A fresh machine may have empty or stale package lists: update only then.
+    # 3>&-: a server that a package's postinst starts must not inherit fd 3 (dev-db's stdout).
+    if ! as_root "${cmd[@]}" >&2 3>&-; then
+        log "apt-get install failed; updating the package lists and retrying"
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get -q update >&2 3>&-
+        as_root "${cmd[@]}" >&2 3>&-
+    fi
+}
+
+# cargo from rustup may not be on PATH in a non-login shell (CI).
+ensure_cargo_on_path() {
+    if ! command -v cargo >/dev/null && [[ -x ${CARGO_HOME:-$HOME/.cargo}/bin/cargo ]]; then
+        PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+    fi
+}
+
+# Debian puts only wrappers, or nothing, on PATH; the programs live in
+# /usr/lib/postgresql/<major>/bin. Works with and without nullglob.
+find_pg_tool() {
+    local t found=()
+    if t=$(command -v "$1"); then
+        printf '%s\n' "$t"
+        return 0
+    fi
+    for t in /usr/lib/postgresql/*/bin/"$1"; do
+        if [[ -x $t ]]; then found+=("$t"); fi
+    done
+    ((${#found[@]})) || return 1
+    printf '%s\n' "${found[@]}" | sort -V | tail -n 1
+}
+
+# For messages: postgres://user:secret@host/db -> postgres://user:***@host/db.
+redact_url() { sed -E 's#(://[^:/@]*):[^@/]*@#\1:***@#' <<<"$1"; }
