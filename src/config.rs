@@ -3,7 +3,8 @@
 
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
-use std::str::FromStr;
+
+use ipnet::IpNet;
 
 use crate::domain::PasswordPolicy;
 
@@ -46,58 +47,15 @@ impl fmt::Debug for Secret {
     }
 }
 
-/// An address range in CIDR form, e.g. `10.0.0.0/8`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct IpNet {
-    addr: IpAddr,
-    prefix: u8,
-}
-
-impl IpNet {
-    pub fn contains(&self, ip: IpAddr) -> bool {
-        fn masked(bits: u128, width: u8, prefix: u8) -> u128 {
-            let shift = u32::from(width - prefix);
-            if shift >= 128 { 0 } else { bits >> shift }
-        }
-        let ip = match (self.addr, ip) {
-            (IpAddr::V4(_), IpAddr::V6(v6)) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
-            _ => ip,
-        };
-        match (self.addr, ip) {
-            (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                masked(u32::from(net).into(), 32, self.prefix)
-                    == masked(u32::from(ip).into(), 32, self.prefix)
-            }
-            (IpAddr::V6(net), IpAddr::V6(ip)) => {
-                masked(u128::from(net), 128, self.prefix)
-                    == masked(u128::from(ip), 128, self.prefix)
-            }
-            _ => false,
-        }
-    }
-}
-
-impl FromStr for IpNet {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        let (addr, prefix) = match s.split_once('/') {
-            Some((a, p)) => (a, Some(p)),
-            None => (s, None),
-        };
-        let addr: IpAddr = addr
-            .parse()
-            .map_err(|_| format!("{s:?} is not an address"))?;
-        let width = if addr.is_ipv4() { 32 } else { 128 };
-        let prefix = match prefix {
-            Some(p) => p
-                .parse::<u8>()
-                .ok()
-                .filter(|p| *p <= width)
-                .ok_or_else(|| format!("{s:?} has an invalid prefix length"))?,
-            None => width,
-        };
-        Ok(Self { addr, prefix })
+/// A trusted proxy range: CIDR (`10.0.0.0/8`) or a single address.
+fn parse_net(s: &str) -> Result<IpNet, String> {
+    if s.contains('/') {
+        s.parse::<IpNet>()
+            .map_err(|_| format!("{s:?} is not an address range such as 10.0.0.0/8"))
+    } else {
+        s.parse::<IpAddr>()
+            .map(IpNet::from)
+            .map_err(|_| format!("{s:?} is not an address"))
     }
 }
 
@@ -120,6 +78,8 @@ pub struct Config {
     pub dashboard_absolute_secs: i64,
     /// Password checks that may wait for a hashing thread; `None`: 32 per core.
     pub hash_queue: Option<usize>,
+    /// Database connections this instance keeps at most.
+    pub db_pool_size: u32,
 }
 
 /// One line naming the variable and what is wrong with it.
@@ -252,10 +212,7 @@ impl Config {
             .split(',')
             .map(str::trim)
             .filter(|s| !s.is_empty())
-            .map(|s| {
-                s.parse::<IpNet>()
-                    .map_err(|m| err("AUTHD_TRUSTED_PROXIES", m))
-            })
+            .map(|s| parse_net(s).map_err(|m| err("AUTHD_TRUSTED_PROXIES", m)))
             .collect::<Result<Vec<_>, _>>()?;
 
         let dashboard_idle_secs = seconds("AUTHD_DASHBOARD_IDLE_TIMEOUT", 1800, 60, 86_400)?;
@@ -278,6 +235,21 @@ impl Config {
             ),
         };
 
+        let db_pool_size = match var("AUTHD_DB_POOL_SIZE") {
+            None => 16,
+            Some(v) => v
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=1_000).contains(n))
+                .ok_or_else(|| {
+                    err(
+                        "AUTHD_DB_POOL_SIZE",
+                        format!("expected 1 to 1000 connections, got {v:?}"),
+                    )
+                })?,
+        };
+
         Ok(Self {
             database_url,
             bind,
@@ -295,6 +267,7 @@ impl Config {
             dashboard_idle_secs,
             dashboard_absolute_secs,
             hash_queue,
+            db_pool_size,
         })
     }
 }
@@ -323,6 +296,7 @@ mod tests {
         assert_eq!(c.password_policy.min_length, 12);
         assert_eq!(c.jwt_alg, JwtAlg::EdDSA);
         assert!(c.cookie_secure);
+        assert_eq!(c.db_pool_size, 16);
     }
 
     #[test]
@@ -340,6 +314,8 @@ mod tests {
             ("AUTHD_DASHBOARD_IDLE_TIMEOUT", "0"),
             ("AUTHD_DASHBOARD_ABSOLUTE_TIMEOUT", "forever"),
             ("AUTHD_HASH_QUEUE", "0"),
+            ("AUTHD_DB_POOL_SIZE", "0"),
+            ("AUTHD_DB_POOL_SIZE", "many"),
         ] {
             let e = config(&[(var, value)]).unwrap_err();
             assert_eq!(e.var, var);
@@ -383,15 +359,13 @@ mod tests {
     }
 
     #[test]
-    fn cidr_ranges_match_addresses_inside_them() {
-        let net: IpNet = "10.1.0.0/16".parse().unwrap();
-        assert!(net.contains("10.1.200.3".parse().unwrap()));
-        assert!(!net.contains("10.2.0.1".parse().unwrap()));
-        let v6: IpNet = "::1/128".parse().unwrap();
-        assert!(v6.contains("::1".parse().unwrap()));
-        let any: IpNet = "0.0.0.0/0".parse().unwrap();
-        assert!(any.contains("192.0.2.1".parse().unwrap()));
-        let lo: IpNet = "127.0.0.1/32".parse().unwrap();
-        assert!(lo.contains("::ffff:127.0.0.1".parse().unwrap()));
+    fn trusted_proxies_are_ranges_or_single_addresses() {
+        let c = config(&[("AUTHD_TRUSTED_PROXIES", "10.1.0.0/16, 192.0.2.7,::1/128")]).unwrap();
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        assert!(c.trusted_proxies[0].contains(&ip("10.1.200.3")));
+        assert!(!c.trusted_proxies[0].contains(&ip("10.2.0.1")));
+        assert!(c.trusted_proxies[1].contains(&ip("192.0.2.7")));
+        assert!(!c.trusted_proxies[1].contains(&ip("192.0.2.8")));
+        assert!(c.trusted_proxies[2].contains(&ip("::1")));
     }
 }

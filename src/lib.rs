@@ -7,7 +7,7 @@ pub mod config;
 pub mod dashboard;
 pub mod db;
 pub mod domain;
-pub mod error;
+pub mod identity;
 pub mod request_id;
 pub mod services;
 pub mod startup;

@@ -4,11 +4,11 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use authd::Application;
-use authd::auth::passwords::hash_blocking;
+use authd::auth::secrets::random_password;
 use authd::cli::{Cli, Command};
 use authd::config::Config;
-use authd::services::users;
-use authd::startup::{StartupError, prepare_database};
+use authd::services::accounts::{self, IfAdminExists};
+use authd::startup::{StartupError, build_state, prepare_database};
 
 fn main() -> ExitCode {
     // A missing .env is normal; a malformed one is reported like any other configuration error.
@@ -32,7 +32,11 @@ fn main() -> ExitCode {
         Command::Migrate => {
             prepare_database(&config).map(|_| println!("migrations are up to date"))
         }
-        Command::CreateAdmin { username } => create_admin(&config, &username),
+        Command::CreateAdmin {
+            username,
+            if_none,
+            generate_password,
+        } => create_admin(config, &username, if_none, generate_password),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -52,34 +56,56 @@ fn serve(config: Config) -> Result<(), StartupError> {
     })
 }
 
-fn create_admin(config: &Config, username: &str) -> Result<(), StartupError> {
-    let password = match std::env::var("AUTHD_ADMIN_PASSWORD") {
-        Ok(p) if !p.is_empty() => p,
-        _ => {
-            if std::io::stdin().is_terminal() {
-                eprintln!(
-                    "password for {username} (input is visible; or set AUTHD_ADMIN_PASSWORD):"
-                );
-            }
-            let mut line = String::new();
-            std::io::stdin().lock().read_line(&mut line).map_err(|e| {
-                StartupError::Other(format!("reading the password from stdin: {e}"))
-            })?;
-            line.trim_end_matches(['\r', '\n']).to_owned()
-        }
+/// From AUTHD_ADMIN_PASSWORD, else the first line of standard input.
+fn read_password(username: &str) -> Result<String, StartupError> {
+    if let Ok(p) = std::env::var("AUTHD_ADMIN_PASSWORD")
+        && !p.is_empty()
+    {
+        return Ok(p);
+    }
+    if std::io::stdin().is_terminal() {
+        eprintln!("password for {username} (input is visible; or set AUTHD_ADMIN_PASSWORD):");
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| StartupError::Other(format!("reading the password from stdin: {e}")))?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+fn create_admin(
+    config: Config,
+    username: &str,
+    if_none: bool,
+    generate_password: bool,
+) -> Result<(), StartupError> {
+    let password = if generate_password {
+        random_password(config.password_policy.min_length.max(20))
+            .map_err(|e| StartupError::Other(e.to_string()))?
+    } else {
+        read_password(username)?
     };
-    let pool = prepare_database(config)?;
-    let mut conn = pool
-        .get()
-        .map_err(|e| StartupError::Other(format!("database unavailable: {e}")))?;
-    let admin = users::create_admin(
-        &mut conn,
-        username,
-        password,
-        config.password_policy,
-        |pw| hash_blocking(pw.expose()),
-    )
-    .map_err(|e| StartupError::Other(format!("create-admin: {e}")))?;
-    println!("created administrator {} ({})", admin.username, admin.id);
-    Ok(())
+    let if_exists = if if_none {
+        IfAdminExists::DoNothing
+    } else {
+        IfAdminExists::CreateAnyway
+    };
+    let shown = password.clone();
+    actix_web::rt::System::new().block_on(async move {
+        let state = build_state(config).await?;
+        let created = accounts::create_admin(&state, username, password, if_exists)
+            .await
+            .map_err(|e| StartupError::Other(format!("create-admin: {e}")))?;
+        match created {
+            Some(admin) => {
+                println!("created administrator {} ({})", admin.username, admin.id);
+                if generate_password {
+                    println!("password: {shown}");
+                }
+            }
+            None => println!("an administrator exists already; nothing to do"),
+        }
+        Ok(())
+    })
 }

@@ -10,16 +10,15 @@ use actix_web::middleware::{Condition, DefaultHeaders, Logger, from_fn};
 use actix_web::{App, HttpServer, web};
 
 use crate::api;
-use crate::auth::client::TrustedProxies;
 use crate::auth::keys::{KeyError, KeyRing};
-use crate::auth::passwords::{Hasher, hash_blocking};
+use crate::auth::passwords::Hasher;
 use crate::auth::revocation::Revocation;
 use crate::auth::tokens::{LEEWAY_SECS, TokenService};
 use crate::config::{Config, JwtAlg};
 use crate::dashboard;
 use crate::db::{self, DbPool, StoreError};
 use crate::request_id;
-use crate::services::users::{self, UserError};
+use crate::services::{self, accounts};
 use crate::state::AppState;
 
 /// Password checks that may wait for a hashing thread, per core: ~1 s of work at ~30 ms a
@@ -38,7 +37,7 @@ pub enum StartupError {
     #[error("signing keys: {0}")]
     Keys(#[from] KeyError),
     #[error("AUTHD_BOOTSTRAP_ADMIN: {0}")]
-    Bootstrap(UserError),
+    Bootstrap(services::Error),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: String,
@@ -55,7 +54,7 @@ pub struct Application {
 
 /// Waits for the database, applies migrations, returns the pool.
 pub fn prepare_database(config: &Config) -> Result<DbPool, StartupError> {
-    let pool = db::build_pool(config.database_url.expose(), 16);
+    let pool = db::build_pool(config.database_url.expose(), config.db_pool_size);
     db::wait_for_database(&pool, DATABASE_WAIT).map_err(StartupError::Database)?;
     let mut conn = pool
         .get()
@@ -66,26 +65,66 @@ pub fn prepare_database(config: &Config) -> Result<DbPool, StartupError> {
     Ok(pool)
 }
 
-fn bootstrap_admin(pool: &DbPool, config: &Config) -> Result<(), StartupError> {
-    let Some((username, password)) = &config.bootstrap_admin else {
+/// With `AUTHD_BOOTSTRAP_ADMIN`, creates that administrator unless one exists.
+async fn bootstrap_admin(state: &AppState) -> Result<(), StartupError> {
+    let Some((username, password)) = &state.config.bootstrap_admin else {
         return Ok(());
     };
-    let mut conn = pool
-        .get()
-        .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-    if users::admin_exists(&mut conn).map_err(StartupError::Bootstrap)? {
-        return Ok(());
-    }
-    let admin = users::create_admin(
-        &mut conn,
+    let password = password.expose().to_owned();
+    let created = accounts::create_admin(
+        state,
         username,
-        password.expose().to_owned(),
-        config.password_policy,
-        |pw| hash_blocking(pw.expose()),
+        password,
+        accounts::IfAdminExists::DoNothing,
     )
+    .await
     .map_err(StartupError::Bootstrap)?;
-    log::info!("created the bootstrap administrator {:?}", admin.username);
+    if let Some(admin) = created {
+        log::info!("created the bootstrap administrator {:?}", admin.username);
+    }
     Ok(())
+}
+
+/// Everything a request or a command needs, ready: the database migrated, the signing keys
+/// loaded (the first one generated), the revocation state loaded, the hashing pool started.
+pub async fn build_state(config: Config) -> Result<AppState, StartupError> {
+    let config = Arc::new(config);
+    let setup_config = config.clone();
+    let (pool, keys, revocation) = web::block(move || -> Result<_, StartupError> {
+        let config = setup_config;
+        let pool = prepare_database(&config)?;
+        let mut conn = pool
+            .get()
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        let keys = match (&config.jwt_alg, &config.jwt_secret) {
+            (JwtAlg::Hs256, Some(secret)) => KeyRing::from_secret(secret),
+            (alg, _) => KeyRing::load_or_create(&mut conn, *alg)?,
+        };
+        let revocation = Revocation::new(config.access_ttl_secs, LEEWAY_SECS as i64);
+        revocation
+            .sync_from(&mut conn, chrono::Utc::now())
+            .map_err(StoreError::from)?;
+        Ok((pool, keys, revocation))
+    })
+    .await
+    .map_err(|e| StartupError::Other(e.to_string()))??;
+
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let queue = config.hash_queue.unwrap_or(HASH_QUEUE_PER_CORE * cores);
+    let hasher = Hasher::new(cores, queue).map_err(|e| StartupError::Other(e.to_string()))?;
+    let tokens = TokenService::new(
+        keys,
+        config.issuer.clone(),
+        config.audience.clone(),
+        config.access_ttl_secs,
+    );
+    Ok(AppState {
+        pool,
+        hasher,
+        tokens: Arc::new(tokens),
+        revocation: Arc::new(revocation),
+        config,
+    })
 }
 
 fn static_dir() -> String {
@@ -98,55 +137,11 @@ fn static_dir() -> String {
 
 impl Application {
     pub async fn build(config: Config) -> Result<Self, StartupError> {
-        let config = Arc::new(config);
-        let setup_config = config.clone();
-        let (pool, keys, revocation) = web::block(move || -> Result<_, StartupError> {
-            let config = setup_config;
-            let pool = prepare_database(&config)?;
-            let keys = match (&config.jwt_alg, &config.jwt_secret) {
-                (JwtAlg::Hs256, Some(secret)) => KeyRing::from_secret(secret),
-                (alg, _) => {
-                    let mut conn = pool
-                        .get()
-                        .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-                    KeyRing::load_or_create(&mut conn, *alg)?
-                }
-            };
-            bootstrap_admin(&pool, &config)?;
-            let revocation = Revocation::new(config.access_ttl_secs, LEEWAY_SECS as i64);
-            let mut conn = pool
-                .get()
-                .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-            revocation
-                .sync_from(&mut conn, chrono::Utc::now())
-                .map_err(StoreError::from)?;
-            Ok((pool, keys, revocation))
-        })
-        .await
-        .map_err(|e| StartupError::Other(e.to_string()))??;
-
-        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        let hasher = Hasher::new(
-            cores,
-            config.hash_queue.unwrap_or(HASH_QUEUE_PER_CORE * cores),
-        )
-        .map_err(|e| StartupError::Other(e.to_string()))?;
-        let tokens = web::Data::new(TokenService::new(
-            keys,
-            config.issuer.clone(),
-            config.audience.clone(),
-            config.access_ttl_secs,
-        ));
-        let revocation = web::Data::new(revocation);
-        spawn_revocation_sync(pool.clone(), revocation.clone());
-        let state = web::Data::new(AppState {
-            pool,
-            hasher,
-            tokens: tokens.clone(),
-            revocation: revocation.clone(),
-            config: config.clone(),
-        });
-        let proxies = web::Data::new(TrustedProxies(config.trusted_proxies.clone()));
+        let state = build_state(config).await?;
+        bootstrap_admin(&state).await?;
+        spawn_revocation_sync(state.pool.clone(), &state.revocation);
+        let config = state.config.clone();
+        let state = web::Data::new(state);
 
         let listener = TcpListener::bind(config.bind).map_err(|source| StartupError::Bind {
             addr: config.bind.to_string(),
@@ -157,13 +152,9 @@ impl Application {
             .map_err(|e| StartupError::Other(e.to_string()))?
             .port();
         let static_dir = static_dir();
-        let cookie_secure = config.cookie_secure;
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
-                .app_data(tokens.clone())
-                .app_data(revocation.clone())
-                .app_data(proxies.clone())
                 .app_data(api::json_config())
                 .app_data(api::path_config())
                 .app_data(api::query_config())
@@ -176,7 +167,7 @@ impl Application {
                     Logger::new(r#"%a "%r" %s %b %Dms req=%{x-request-id}o"#),
                 ))
                 .configure(routes)
-                .configure(|cfg| dashboard::configure(cfg, cookie_secure))
+                .configure(dashboard::configure)
                 .service(
                     web::scope("/static")
                         .wrap(
@@ -215,8 +206,8 @@ pub const REVOCATION_SYNC_INTERVAL: Duration = Duration::from_secs(2);
 
 /// Keeps the in-memory revocation state in step with the database (other instances revoke too).
 /// It stops when the revocation state is the last thing holding on (the server is gone).
-fn spawn_revocation_sync(pool: DbPool, revocation: web::Data<Revocation>) {
-    let weak = std::sync::Arc::downgrade(&revocation.into_inner());
+fn spawn_revocation_sync(pool: DbPool, revocation: &Arc<Revocation>) {
+    let weak = Arc::downgrade(revocation);
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(REVOCATION_SYNC_INTERVAL);
         loop {
@@ -227,7 +218,7 @@ fn spawn_revocation_sync(pool: DbPool, revocation: web::Data<Revocation>) {
             let result = db::run(&pool, move |conn| {
                 revocation
                     .sync_from(conn, chrono::Utc::now())
-                    .map_err(StoreError::from)
+                    .map_err(services::Error::from)
             })
             .await;
             if let Err(e) = result {

@@ -1,6 +1,6 @@
-use std::sync::Arc;
+//! `AppState`: what every handler and service may need; cheap to clone.
 
-use actix_web::web;
+use std::sync::Arc;
 
 use crate::auth::passwords::Hasher;
 use crate::auth::revocation::Revocation;
@@ -8,12 +8,11 @@ use crate::auth::tokens::TokenService;
 use crate::config::Config;
 use crate::db::DbPool;
 
-/// What every handler may need; cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
     pub pool: DbPool,
     pub hasher: Hasher,
-    pub tokens: web::Data<TokenService>,
-    pub revocation: web::Data<Revocation>,
+    pub tokens: Arc<TokenService>,
+    pub revocation: Arc<Revocation>,
     pub config: Arc<Config>,
 }

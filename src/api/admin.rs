@@ -5,13 +5,11 @@ use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::auth::{Admin, ClientInfo, RequireRole};
-use crate::db;
-use crate::error::ApiError;
-use crate::services::audit::event;
-use crate::services::roles;
-use crate::services::sessions::{self, Scope};
-use crate::services::users::{self, UserQuery};
+use super::ApiError;
+use crate::domain::ClientInfo;
+use crate::identity::{Admin, RequireRole};
+use crate::services::search::{self, UserQuery};
+use crate::services::{admin, roles, sessions};
 use crate::state::AppState;
 
 type AdminOnly = RequireRole<Admin>;
@@ -33,8 +31,7 @@ pub async fn list_users(
 ) -> Result<HttpResponse, ApiError> {
     let p = params.into_inner();
     let query = UserQuery::new(p.q, p.role, p.page, p.per_page);
-    let page = db::run(&state.pool, move |conn| users::search(conn, &query)).await?;
-    Ok(HttpResponse::Ok().json(page))
+    Ok(HttpResponse::Ok().json(search::users(&state, query).await?))
 }
 
 #[get("/api/admin/users/{id}")]
@@ -43,9 +40,7 @@ pub async fn get_user(
     _admin: AdminOnly,
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = path.into_inner();
-    let detail = db::run(&state.pool, move |conn| users::detail(conn, id)).await?;
-    Ok(HttpResponse::Ok().json(detail))
+    Ok(HttpResponse::Ok().json(search::detail(&state, path.into_inner()).await?))
 }
 
 #[derive(Deserialize)]
@@ -62,14 +57,8 @@ pub async fn set_roles(
     body: web::Json<RolesBody>,
     client: ClientInfo,
 ) -> Result<HttpResponse, ApiError> {
-    let user = users::set_roles(
-        &state,
-        &admin.principal,
-        path.into_inner(),
-        body.into_inner().roles,
-        client,
-    )
-    .await?;
+    let (id, requested) = (path.into_inner(), body.into_inner().roles);
+    let user = roles::assign(&state, &admin.principal, id, requested, &client).await?;
     Ok(HttpResponse::Ok().json(user))
 }
 
@@ -80,8 +69,8 @@ pub async fn disable_user(
     path: web::Path<Uuid>,
     client: ClientInfo,
 ) -> Result<HttpResponse, ApiError> {
-    let user =
-        users::set_disabled(&state, &admin.principal, path.into_inner(), true, client).await?;
+    let id = path.into_inner();
+    let user = admin::set_disabled(&state, &admin.principal, id, true, &client).await?;
     Ok(HttpResponse::Ok().json(user))
 }
 
@@ -92,8 +81,8 @@ pub async fn enable_user(
     path: web::Path<Uuid>,
     client: ClientInfo,
 ) -> Result<HttpResponse, ApiError> {
-    let user =
-        users::set_disabled(&state, &admin.principal, path.into_inner(), false, client).await?;
+    let id = path.into_inner();
+    let user = admin::set_disabled(&state, &admin.principal, id, false, &client).await?;
     Ok(HttpResponse::Ok().json(user))
 }
 
@@ -104,20 +93,8 @@ pub async fn revoke_user_sessions(
     path: web::Path<Uuid>,
     client: ClientInfo,
 ) -> Result<HttpResponse, ApiError> {
-    let user_id = path.into_inner();
-    let scope = Scope::AllOf {
-        user_id,
-        keep: None,
-    };
-    sessions::revoke(
-        &state,
-        scope,
-        admin.principal.user_id,
-        event::SESSIONS_REVOKED,
-        "revoked_by_admin",
-        client,
-    )
-    .await?;
+    let id = path.into_inner();
+    sessions::revoke_all_by_admin(&state, &admin.principal, id, &client).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -128,19 +105,8 @@ pub async fn revoke_session(
     path: web::Path<Uuid>,
     client: ClientInfo,
 ) -> Result<HttpResponse, ApiError> {
-    let scope = Scope::One {
-        session_id: path.into_inner(),
-        owner: None,
-    };
-    sessions::revoke(
-        &state,
-        scope,
-        admin.principal.user_id,
-        event::SESSIONS_REVOKED,
-        "revoked_by_admin",
-        client,
-    )
-    .await?;
+    let id = path.into_inner();
+    sessions::revoke_by_admin(&state, &admin.principal, id, &client).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -149,7 +115,7 @@ pub async fn list_roles(
     state: web::Data<AppState>,
     _admin: AdminOnly,
 ) -> Result<HttpResponse, ApiError> {
-    let roles = db::run(&state.pool, |conn| roles::list(conn)).await?;
+    let roles = roles::list(&state).await?;
     Ok(HttpResponse::Ok().json(json!({ "roles": roles })))
 }
 
@@ -169,10 +135,13 @@ pub async fn create_role(
     client: ClientInfo,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
-    let actor = admin.principal.user_id;
-    let role = db::run(&state.pool, move |conn| {
-        roles::create(conn, actor, &body.name, &body.description, &client)
-    })
+    let role = roles::create(
+        &state,
+        &admin.principal,
+        &body.name,
+        &body.description,
+        &client,
+    )
     .await?;
     Ok(HttpResponse::Created()
         .insert_header(("Location", "/api/admin/roles"))

@@ -5,11 +5,11 @@ use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::auth::{ClientInfo, Principal};
-use crate::error::ApiError;
-use crate::services::audit::event;
-use crate::services::sessions::{self, Scope};
-use crate::services::users::{self, Registration};
+use super::ApiError;
+use crate::domain::{ClientInfo, Principal};
+use crate::services::accounts::{self, Registration};
+use crate::services::login::{Credentials, login_api};
+use crate::services::{refresh as refreshing, sessions};
 use crate::state::AppState;
 
 #[derive(Deserialize)]
@@ -21,13 +21,6 @@ pub struct RegisterBody {
     email: Option<String>,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LoginBody {
-    username: String,
-    password: String,
-}
-
 #[post("/api/auth/register")]
 pub async fn register(
     state: web::Data<AppState>,
@@ -35,21 +28,22 @@ pub async fn register(
     client: ClientInfo,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
-    let user = users::register(
-        &state.pool,
-        &state.hasher,
-        state.config.password_policy,
-        Registration {
-            username: body.username,
-            password: body.password,
-            email: body.email,
-        },
-        client,
-    )
-    .await?;
+    let registration = Registration {
+        username: body.username,
+        password: body.password,
+        email: body.email,
+    };
+    let user = accounts::register(&state, registration, &client).await?;
     Ok(HttpResponse::Created()
         .insert_header(("Location", "/api/auth/me"))
         .json(user))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginBody {
+    username: String,
+    password: String,
 }
 
 #[post("/api/auth/login")]
@@ -58,17 +52,8 @@ pub async fn login(
     body: web::Json<LoginBody>,
     client: ClientInfo,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body.into_inner();
-    let pair = users::login(
-        &state.pool,
-        &state.hasher,
-        &state.tokens,
-        state.config.refresh_ttl_secs,
-        body.username,
-        body.password,
-        client,
-    )
-    .await?;
+    let LoginBody { username, password } = body.into_inner();
+    let pair = login_api(&state, Credentials { username, password }, &client).await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .json(pair))
@@ -79,8 +64,7 @@ pub async fn me(
     state: web::Data<AppState>,
     principal: Principal,
 ) -> Result<HttpResponse, ApiError> {
-    let user = users::find_view(&state.pool, principal.user_id).await?;
-    Ok(HttpResponse::Ok().json(user))
+    Ok(HttpResponse::Ok().json(accounts::me(&state, &principal).await?))
 }
 
 #[derive(Deserialize)]
@@ -95,7 +79,7 @@ pub async fn refresh(
     body: web::Json<RefreshBody>,
     client: ClientInfo,
 ) -> Result<HttpResponse, ApiError> {
-    let pair = sessions::refresh(&state, body.into_inner().refresh_token, client).await?;
+    let pair = refreshing::refresh(&state, body.into_inner().refresh_token, &client).await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .json(pair))
@@ -107,7 +91,7 @@ pub async fn logout(
     principal: Principal,
     client: ClientInfo,
 ) -> Result<HttpResponse, ApiError> {
-    sessions::logout(&state, &principal, client).await?;
+    sessions::logout(&state, &principal, &client).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -117,7 +101,7 @@ pub async fn logout_all(
     principal: Principal,
     client: ClientInfo,
 ) -> Result<HttpResponse, ApiError> {
-    sessions::logout_all(&state, &principal, client).await?;
+    sessions::logout_all(&state, &principal, &client).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -137,19 +121,7 @@ pub async fn revoke_session(
     path: web::Path<Uuid>,
     client: ClientInfo,
 ) -> Result<HttpResponse, ApiError> {
-    let scope = Scope::One {
-        session_id: path.into_inner(),
-        owner: Some(principal.user_id),
-    };
-    sessions::revoke(
-        &state,
-        scope,
-        principal.user_id,
-        event::SESSIONS_REVOKED,
-        "revoked_by_user",
-        client,
-    )
-    .await?;
+    sessions::revoke_own(&state, &principal, path.into_inner(), &client).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -167,14 +139,10 @@ pub async fn change_password(
     body: web::Json<PasswordBody>,
     client: ClientInfo,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body.into_inner();
-    users::change_password(
-        &state,
-        &principal,
-        body.current_password,
-        body.new_password,
-        client,
-    )
-    .await?;
+    let PasswordBody {
+        current_password,
+        new_password,
+    } = body.into_inner();
+    accounts::change_password(&state, &principal, current_password, new_password, &client).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -1,10 +1,9 @@
 //! `/healthz` (the process answers) and `/readyz` (the database answers and is migrated).
 
 use actix_web::{HttpResponse, get, web};
-use diesel_migrations::MigrationHarness;
 use serde_json::json;
 
-use crate::db::{self, MIGRATIONS, StoreError};
+use crate::services::health::{Readiness, readiness};
 use crate::state::AppState;
 
 #[get("/healthz")]
@@ -14,18 +13,12 @@ pub async fn healthz() -> HttpResponse {
 
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    let check = db::run(&state.pool, |conn| {
-        conn.has_pending_migration(MIGRATIONS)
-            .map_err(|e| StoreError::Migration(e.to_string()))
-    })
-    .await;
-    match check {
-        Ok(false) => HttpResponse::Ok().json(json!({ "status": "ready" })),
-        Ok(true) => {
+    match readiness(&state).await {
+        Readiness::Ready => HttpResponse::Ok().json(json!({ "status": "ready" })),
+        Readiness::MigrationsPending => {
             HttpResponse::ServiceUnavailable().json(json!({ "status": "migrations pending" }))
         }
-        Err(e) => {
-            log::warn!("readiness check failed: {e}");
+        Readiness::DatabaseUnreachable => {
             HttpResponse::ServiceUnavailable().json(json!({ "status": "database unreachable" }))
         }
     }

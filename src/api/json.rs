@@ -3,7 +3,7 @@
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use crate::error::ApiError;
+use super::error::ApiError;
 
 /// Bodies above this are refused with 413 before they are parsed.
 pub const JSON_LIMIT: usize = 64 * 1024;

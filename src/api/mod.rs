@@ -1,10 +1,13 @@
-//! The JSON face: thin handlers that parse, call a service and answer.
+//! The JSON face: thin handlers that parse, call a service and answer; `ApiError` at the edge.
 
 pub mod admin;
 pub mod auth;
+mod error;
+mod extract;
 pub mod health;
 mod json;
 pub mod verify;
 pub mod well_known;
 
+pub use error::ApiError;
 pub use json::{json_config, not_found, path_config, query_config};

@@ -4,8 +4,8 @@
 use actix_web::{HttpResponse, get, web};
 use serde::Deserialize;
 
-use crate::auth::Principal;
-use crate::error::ApiError;
+use super::ApiError;
+use crate::domain::Principal;
 
 #[derive(Deserialize)]
 pub struct VerifyParams {

@@ -1,13 +1,8 @@
-//! Passwords, tokens, keys, sessions and the identity extractor.
+//! Primitives without business rules: password hashing, access tokens, signing keys, opaque
+//! secrets, and the in-memory revocation state.
 
-pub mod client;
 pub mod keys;
 pub mod passwords;
-pub mod principal;
 pub mod revocation;
-pub mod sessions;
-pub mod token_cache;
+pub mod secrets;
 pub mod tokens;
-
-pub use client::ClientInfo;
-pub use principal::{Admin, Principal, RequireRole, RoleMarker};

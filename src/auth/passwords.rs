@@ -17,6 +17,8 @@ use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use tokio::sync::oneshot;
 
+use super::secrets::constant_time_eq;
+
 #[derive(Debug, thiserror::Error)]
 pub enum HashError {
     #[error("password hashing failed: {0}")]
@@ -98,10 +100,6 @@ impl Workspace {
             .map_err(err)?;
         Ok(constant_time_eq(&out, expected.as_bytes()))
     }
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// Hashes on the calling thread: for the command line and start-up, never for a request.

@@ -13,7 +13,8 @@ use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use crate::db::schema::{sessions, users};
+use crate::db::models::session::Session;
+use crate::db::models::user::User;
 
 #[derive(Default)]
 struct Inner {
@@ -106,14 +107,8 @@ impl Revocation {
                 .map_or(now - self.horizon, |t| t - Duration::seconds(5))
                 .max(now - self.horizon)
         };
-        let revoked: Vec<(Uuid, Option<DateTime<Utc>>)> = sessions::table
-            .filter(sessions::revoked_at.gt(since))
-            .select((sessions::id, sessions::revoked_at))
-            .load(conn)?;
-        let marks: Vec<(Uuid, DateTime<Utc>)> = users::table
-            .filter(users::tokens_valid_after.gt(since))
-            .select((users::id, users::tokens_valid_after))
-            .load(conn)?;
+        let revoked = Session::revoked_since(conn, since)?;
+        let marks = User::watermarks_since(conn, since)?;
         for (id, at) in revoked {
             self.revoke_session(id, at.unwrap_or(now));
         }
@@ -134,17 +129,8 @@ pub fn revoked_in_database(
     session_id: Uuid,
     issued_at: DateTime<Utc>,
 ) -> QueryResult<bool> {
-    let session_revoked = sessions::table
-        .find(session_id)
-        .select(sessions::revoked_at.is_not_null())
-        .first::<bool>(conn)
-        .optional()?
-        .unwrap_or(true);
-    let watermark: Option<DateTime<Utc>> = users::table
-        .find(user_id)
-        .select(users::tokens_valid_after)
-        .first(conn)
-        .optional()?;
+    let session_revoked = Session::is_revoked(conn, session_id)?;
+    let watermark = User::watermark(conn, user_id)?;
     Ok(session_revoked || watermark.is_none_or(|w| issued_at <= w))
 }
 

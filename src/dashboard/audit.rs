@@ -1,18 +1,16 @@
 //! `/admin/audit`: the audit log, newest first, filtered by event and by user.
 
-use actix_web::{HttpRequest, HttpResponse, get, web};
+use actix_web::{HttpResponse, get, web};
 use askama::Template;
 use serde::Deserialize;
 
 use super::error::PageError;
+use super::extract::AdminPage;
 use super::layout::Chrome;
 use super::pager::Pager;
 use super::{render, when};
-use crate::auth::{Admin, RequireRole};
-use crate::db;
-use crate::db::models::user::User;
-use crate::services::audit::{self, AuditFilter, AuditView, EVENTS};
-use crate::services::users::UserError;
+use crate::services::Paging;
+use crate::services::audit::{self, AuditView, EVENTS, UserFilter};
 use crate::state::AppState;
 
 pub const PER_PAGE: i64 = 50;
@@ -48,42 +46,31 @@ pub struct Params {
 
 #[get("/audit")]
 pub async fn page(
-    req: HttpRequest,
     state: web::Data<AppState>,
-    admin: RequireRole<Admin>,
+    admin: AdminPage,
     params: web::Query<Params>,
 ) -> Result<HttpResponse, PageError> {
     let params = params.into_inner();
     let event = params.event.unwrap_or_default().trim().to_owned();
     let user = params.user.unwrap_or_default().trim().to_owned();
-    let page = crate::services::page_number(params.page);
-    let (event_q, user_q) = (event.clone(), user.clone());
-    let (rows, more, unknown_user) = db::run(&state.pool, move |conn| {
-        let user_id = if user_q.is_empty() {
-            None
-        } else {
-            match User::find_by_username(conn, &user_q.to_ascii_lowercase())? {
-                Some(u) => Some(u.id),
-                None => return Ok::<_, UserError>((Vec::new(), false, true)),
-            }
-        };
-        let filter = AuditFilter {
-            event: Some(event_q).filter(|e| !e.is_empty()),
-            user_id,
-        };
-        let (rows, more) = audit::search(conn, &filter, page, PER_PAGE)?;
-        Ok((rows, more, false))
-    })
-    .await?;
+    let paging = Paging::new(params.page, PER_PAGE);
+    let user_filter = if user.is_empty() {
+        UserFilter::Anyone
+    } else {
+        UserFilter::Named(user.clone())
+    };
+    let event_filter = Some(event.clone()).filter(|e| !e.is_empty());
+    let found = audit::search(&state, event_filter, user_filter, paging).await?;
+    let unknown_user = found.is_none();
+    let (rows, more) = found.map_or((Vec::new(), false), |p| (p.items, p.more));
     let pager = Pager::new(
         "/admin/audit",
         &[("event", &event), ("user", &user)],
-        page,
+        paging,
         more,
         None,
-        PER_PAGE,
     );
-    let chrome = Chrome::new(&req, &admin.principal, "audit");
+    let chrome = admin.chrome("audit");
     let shown = chrome.flash.is_some();
     render(
         &AuditPage {

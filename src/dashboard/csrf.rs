@@ -1,36 +1,31 @@
-//! CSRF defence for every dashboard POST: the per-session token in the form, plus a refusal of
-//! requests the browser marks as cross-site. The login form, which has no session yet, uses a
-//! double-submit cookie instead.
+//! CSRF defence for every dashboard POST: a refusal of requests the browser marks as cross-site,
+//! then a token — the session's own for signed-in forms, a double-submit cookie for the login
+//! form, which has no session yet. `extract::CsrfForm` and `extract::LoginForm` apply it; no
+//! handler checks by hand.
 
 use actix_web::HttpRequest;
 use actix_web::cookie::{Cookie, SameSite};
 
 use super::error::PageError;
-use crate::auth::Principal;
+use crate::auth::secrets::constant_time_eq;
+use crate::domain::Principal;
 
 pub const LOGIN_COOKIE: &str = "authd_login_csrf";
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
 
 /// `Sec-Fetch-Site` from modern browsers, else `Origin` against `Host`: a cross-site POST is
 /// refused before any token is looked at.
 pub fn check_origin(req: &HttpRequest) -> Result<(), PageError> {
     let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+    let cross_site = || PageError::Forbidden("Cross-site form submissions are refused.".into());
     if let Some(site) = header("sec-fetch-site")
         && !matches!(site, "same-origin" | "none")
     {
-        return Err(PageError::Forbidden(
-            "Cross-site form submissions are refused.".into(),
-        ));
+        return Err(cross_site());
     }
     if let (Some(origin), Some(host)) = (header("origin"), header("host")) {
         let origin_host = origin.split_once("://").map_or(origin, |(_, rest)| rest);
         if origin != "null" && origin_host != host {
-            return Err(PageError::Forbidden(
-                "Cross-site form submissions are refused.".into(),
-            ));
+            return Err(cross_site());
         }
     }
     Ok(())
@@ -43,31 +38,28 @@ fn refused() -> PageError {
     )
 }
 
-/// For every signed-in POST: origin check, then the session's token.
+fn matches(expected: Option<&str>, submitted: &str) -> bool {
+    expected.is_some_and(|e| !e.is_empty() && constant_time_eq(e.as_bytes(), submitted.as_bytes()))
+}
+
+/// A signed-in POST: the origin, then the session's token.
 pub fn verify(req: &HttpRequest, principal: &Principal, submitted: &str) -> Result<(), PageError> {
     check_origin(req)?;
-    match principal.csrf_token.as_deref() {
-        Some(expected)
-            if !expected.is_empty()
-                && constant_time_eq(expected.as_bytes(), submitted.as_bytes()) =>
-        {
-            Ok(())
-        }
-        _ => Err(refused()),
+    if matches(principal.csrf_token(), submitted) {
+        Ok(())
+    } else {
+        Err(refused())
     }
 }
 
-/// For the login POST: the hidden field must equal the cookie set with the form.
+/// The login POST: the origin, then the hidden field against the cookie set with the form.
 pub fn verify_login(req: &HttpRequest, submitted: &str) -> Result<(), PageError> {
     check_origin(req)?;
-    match req.cookie(LOGIN_COOKIE) {
-        Some(c)
-            if !submitted.is_empty()
-                && constant_time_eq(c.value().as_bytes(), submitted.as_bytes()) =>
-        {
-            Ok(())
-        }
-        _ => Err(refused()),
+    let cookie = req.cookie(LOGIN_COOKIE);
+    if !submitted.is_empty() && matches(cookie.as_ref().map(|c| c.value()), submitted) {
+        Ok(())
+    } else {
+        Err(refused())
     }
 }
 
@@ -78,17 +70,4 @@ pub fn login_cookie(token: &str, secure: bool) -> Cookie<'static> {
         .secure(secure)
         .same_site(SameSite::Strict)
         .finish()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::constant_time_eq;
-
-    #[test]
-    fn compares_whole_values() {
-        assert!(constant_time_eq(b"abc", b"abc"));
-        assert!(!constant_time_eq(b"abc", b"abd"));
-        assert!(!constant_time_eq(b"abc", b"ab"));
-        assert!(!constant_time_eq(b"", b"a"));
-    }
 }

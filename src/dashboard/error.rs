@@ -7,8 +7,8 @@ use actix_web::{HttpResponse, ResponseError};
 use askama::Template;
 
 use super::layout::Chrome;
-use crate::error::{ApiError, log_chain};
-use crate::services::users::UserError;
+use crate::identity::AuthError;
+use crate::services::{self, log_chain};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PageError {
@@ -28,25 +28,38 @@ pub enum PageError {
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
-impl From<ApiError> for PageError {
-    fn from(e: ApiError) -> Self {
+impl From<services::Error> for PageError {
+    fn from(e: services::Error) -> Self {
+        use services::Error as E;
         match e {
-            ApiError::InvalidToken(_) => Self::LoginRequired,
-            ApiError::InsufficientRole | ApiError::AccountDisabled => {
+            E::Invalid(reason) => Self::BadRequest(reason),
+            E::AccountDisabled | E::NotPermitted => {
                 Self::Forbidden("You are not allowed to do that.".into())
             }
-            ApiError::NotFound => Self::NotFound,
-            ApiError::ServiceUnavailable(_) => Self::Unavailable,
-            ApiError::RateLimited { .. } => Self::Busy,
-            ApiError::Internal(cause) => Self::Internal(cause),
-            other => Self::BadRequest(other.to_string()),
+            E::NotFound => Self::NotFound,
+            E::Busy => Self::Busy,
+            e if e.is_unavailable() => Self::Unavailable,
+            E::Store(s) => Self::Internal(Box::new(s)),
+            E::Internal(cause) => Self::Internal(cause),
+            other @ (E::UsernameTaken
+            | E::EmailTaken
+            | E::RoleExists
+            | E::InvalidCredentials
+            | E::InvalidGrant) => Self::BadRequest(other.to_string()),
         }
     }
 }
 
-impl From<UserError> for PageError {
-    fn from(e: UserError) -> Self {
-        ApiError::from(e).into()
+impl From<AuthError> for PageError {
+    fn from(e: AuthError) -> Self {
+        match e {
+            AuthError::Unauthenticated(_) => Self::LoginRequired,
+            AuthError::InsufficientRole => {
+                Self::Forbidden("This page is for administrators only.".into())
+            }
+            AuthError::Service(e) => e.into(),
+            AuthError::Misconfigured(what) => Self::Internal(Box::new(std::io::Error::other(what))),
+        }
     }
 }
 

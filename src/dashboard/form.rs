@@ -1,4 +1,4 @@
-//! `Form<T>`: an urlencoded body, where a repeated key (`roles=a&roles=b`) fills a `Vec`.
+//! Reading an urlencoded form body, where a repeated key (`roles=a&roles=b`) fills a `Vec`.
 
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 use futures_util::future::LocalBoxFuture;
@@ -9,9 +9,17 @@ use super::error::PageError;
 /// Forms here are small; anything larger is not one of ours.
 const LIMIT: usize = 16 * 1024;
 
-pub struct Form<T>(pub T);
+/// The raw body of a form submission, checked for its content type and size.
+pub struct FormBody(web::Bytes);
 
-impl<T: DeserializeOwned + 'static> FromRequest for Form<T> {
+impl FormBody {
+    pub fn parse<T: DeserializeOwned>(&self) -> Result<T, PageError> {
+        serde_html_form::from_bytes(&self.0)
+            .map_err(|e| PageError::BadRequest(format!("The form is incomplete: {e}")))
+    }
+}
+
+impl FromRequest for FormBody {
     type Error = PageError;
     type Future = LocalBoxFuture<'static, Result<Self, PageError>>;
 
@@ -32,16 +40,18 @@ impl<T: DeserializeOwned + 'static> FromRequest for Form<T> {
             if bytes.len() > LIMIT {
                 return Err(PageError::BadRequest("The form is too large.".into()));
             }
-            serde_html_form::from_bytes(&bytes)
-                .map(Form)
-                .map_err(|e| PageError::BadRequest(format!("The form is incomplete: {e}")))
+            Ok(Self(bytes))
         })
     }
 }
 
-/// The forms that carry nothing but their CSRF token.
+/// The token every form carries; other fields are left to the form's own type.
 #[derive(serde::Deserialize)]
-pub struct CsrfOnly {
+pub struct CsrfField {
     #[serde(default)]
     pub csrf_token: String,
 }
+
+/// A form with no fields but its token.
+#[derive(serde::Deserialize)]
+pub struct NoFields {}

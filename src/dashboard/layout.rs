@@ -1,10 +1,8 @@
 //! What every dashboard page hands its layout: the signed-in admin, the CSRF token for its forms,
 //! the flash message, which nav entry is current.
 
-use actix_web::HttpRequest;
-
-use super::flash::{self, Flash};
-use crate::auth::Principal;
+use super::flash::Flash;
+use crate::domain::Principal;
 
 pub struct Chrome {
     pub admin: Option<String>,
@@ -14,11 +12,11 @@ pub struct Chrome {
 }
 
 impl Chrome {
-    pub fn new(req: &HttpRequest, principal: &Principal, section: &'static str) -> Self {
+    pub fn new(principal: &Principal, flash: Option<Flash>, section: &'static str) -> Self {
         Self {
             admin: Some(principal.username.clone()),
-            csrf_token: principal.csrf_token.clone().unwrap_or_default(),
-            flash: flash::read(req),
+            csrf_token: principal.csrf_token().unwrap_or_default().to_owned(),
+            flash,
             section,
         }
     }

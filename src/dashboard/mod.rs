@@ -1,38 +1,36 @@
-//! The HTML face: the landing page and the admin dashboard under `/admin`. Handlers stay thin: they
-//! check the CSRF token, call a service, and render a page or redirect with a flash message.
+//! The HTML face: the landing page and the admin dashboard under `/admin`. Handlers stay thin:
+//! their extractors identify the admin and check the form's CSRF token; they call a service and
+//! render a page or redirect with a flash message.
 
-pub mod audit;
-pub mod csrf;
-pub mod error;
-pub mod flash;
-pub mod form;
+mod audit;
+mod csrf;
+mod error;
+mod extract;
+mod flash;
+mod form;
 pub mod home;
-pub mod layout;
-pub mod login;
-pub mod overview;
-pub mod pager;
-pub mod roles;
-pub mod sessions;
-pub mod users;
+mod layout;
+mod login;
+mod overview;
+mod pager;
+mod roles;
+mod sessions;
+mod users;
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use chrono::{DateTime, Utc};
 
-use crate::auth::principal::{CookieAuth, session_cookie_name};
-use error::PageError;
+pub use error::PageError;
 
 /// Appended to asset URLs so a new release is fetched despite year-long cache headers.
 pub const ASSET_VERSION: &str = env!("CARGO_PKG_VERSION");
 
-/// Mounts `/admin`; the cookie is accepted as a credential only inside this scope.
-pub fn configure(cfg: &mut web::ServiceConfig, cookie_secure: bool) {
+/// Mounts `/admin`. Only this face's extractors accept the session cookie as a credential.
+pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/admin")
-            .app_data(CookieAuth {
-                cookie_name: session_cookie_name(cookie_secure),
-            })
             .service(login::show)
             .service(login::submit)
             .service(login::logout)

@@ -1,19 +1,16 @@
 //! `GET /admin`: counts, a 14-day chart of logins and failed logins (server-rendered SVG), and the
 //! latest failed logins.
 
-use actix_web::{HttpRequest, HttpResponse, get, web};
+use actix_web::{HttpResponse, get, web};
 use askama::Template;
 use chrono::Utc;
-use diesel::prelude::*;
 
 use super::error::PageError;
+use super::extract::AdminPage;
 use super::layout::Chrome;
 use super::{render, when};
-use crate::auth::{Admin, RequireRole};
-use crate::db;
-use crate::db::schema::{sessions, users};
-use crate::services::audit::{self, AuditFilter, AuditView, event};
-use crate::services::users::UserError;
+use crate::services::audit::AuditView;
+use crate::services::overview::{self, LoginDay};
 use crate::state::AppState;
 
 pub const DAYS: i32 = 14;
@@ -35,22 +32,22 @@ pub const CHART_H: i64 = 160;
 const SLOT_W: i64 = 40;
 pub const CHART_W: i64 = SLOT_W * DAYS as i64;
 
-fn bars(days: &[(chrono::NaiveDate, i64, i64)]) -> Vec<Bar> {
+fn bars(days: &[LoginDay]) -> Vec<Bar> {
     let max = days
         .iter()
-        .map(|(_, ok, failed)| (*ok).max(*failed))
+        .map(|d| d.ok.max(d.failed))
         .max()
         .unwrap_or(0)
         .max(1);
     let scale = |n: i64| n * (CHART_H - 20) / max;
     days.iter()
         .zip(0i64..)
-        .map(|((day, ok, failed), i)| {
-            let (ok_h, failed_h) = (scale(*ok), scale(*failed));
+        .map(|(d, i)| {
+            let (ok_h, failed_h) = (scale(d.ok), scale(d.failed));
             Bar {
-                label: day.format("%m-%d").to_string(),
-                ok: *ok,
-                failed: *failed,
+                label: d.day.format("%m-%d").to_string(),
+                ok: d.ok,
+                failed: d.failed,
                 x: i * SLOT_W + 6,
                 ok_y: CHART_H - ok_h,
                 ok_h,
@@ -83,39 +80,21 @@ impl OverviewPage {
 }
 
 #[get("")]
-pub async fn page(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    admin: RequireRole<Admin>,
-) -> Result<HttpResponse, PageError> {
-    let (users, active_sessions, days, failures) = db::run(&state.pool, |conn| {
-        let users: i64 = users::table.count().get_result(conn)?;
-        let active: i64 = sessions::table
-            .filter(sessions::revoked_at.is_null())
-            .filter(sessions::expires_at.gt(Utc::now()))
-            .count()
-            .get_result(conn)?;
-        let days = audit::logins_per_day(conn, DAYS)?;
-        let filter = AuditFilter {
-            event: Some(event::LOGIN_FAILED.to_owned()),
-            user_id: None,
-        };
-        let (failures, _) = audit::search(conn, &filter, 1, 10)?;
-        Ok::<_, UserError>((users, active, days, failures))
-    })
-    .await?;
-    let chrome = Chrome::new(&req, &admin.principal, "overview");
+pub async fn page(state: web::Data<AppState>, admin: AdminPage) -> Result<HttpResponse, PageError> {
+    let overview = overview::overview(&state, DAYS).await?;
+    let days = &overview.days;
+    let chrome = admin.chrome("overview");
     let shown = chrome.flash.is_some();
     let page = OverviewPage {
         chrome,
-        users,
-        active_sessions,
-        logins_14d: days.iter().map(|d| d.1).sum(),
-        failed_14d: days.iter().map(|d| d.2).sum(),
-        bars: bars(&days),
+        users: overview.users,
+        active_sessions: overview.live_sessions,
+        logins_14d: days.iter().map(|d| d.ok).sum(),
+        failed_14d: days.iter().map(|d| d.failed).sum(),
+        bars: bars(days),
         chart_w: CHART_W,
         chart_h: CHART_H,
-        failures,
+        failures: overview.recent_failures,
     };
     render(&page, shown)
 }

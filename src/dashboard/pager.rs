@@ -1,5 +1,7 @@
 //! Page links that keep the current filters.
 
+use crate::services::Paging;
+
 pub struct Pager {
     pub page: i64,
     pub pages: Option<i64>,
@@ -14,11 +16,11 @@ impl Pager {
     pub fn new(
         base: &str,
         filters: &[(&str, &str)],
-        page: i64,
+        paging: Paging,
         has_next: bool,
         total: Option<i64>,
-        per_page: i64,
     ) -> Self {
+        let Paging { page, per_page } = paging;
         let href = |p: i64| {
             let mut q = form_query(filters);
             if !q.is_empty() {
@@ -67,10 +69,9 @@ mod tests {
         let p = Pager::new(
             "/admin/users",
             &[("q", "a&b c"), ("role", "")],
-            2,
+            Paging::new(Some(2), 20),
             true,
             Some(41),
-            20,
         );
         assert_eq!(p.prev_href, "/admin/users?q=a%26b%20c&page=1");
         assert_eq!(p.next_href, "/admin/users?q=a%26b%20c&page=3");

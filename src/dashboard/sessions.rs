@@ -1,21 +1,17 @@
 //! `/admin/sessions`: live sessions of every user, newest first; revoke one.
 
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actix_web::{HttpResponse, get, post, web};
 use askama::Template;
 use serde::Deserialize;
 use uuid::Uuid;
 
 use super::error::PageError;
-use super::form::Form;
+use super::extract::{AdminPage, CsrfForm};
 use super::layout::Chrome;
 use super::pager::Pager;
-use super::{csrf, flash, render, when};
-use crate::auth::sessions::list_active;
-use crate::auth::{Admin, ClientInfo, RequireRole};
-use crate::db;
-use crate::services::audit::event;
-use crate::services::sessions::{self as session_service, Scope};
-use crate::services::users::UserError;
+use super::{flash, render, when};
+use crate::domain::ClientInfo;
+use crate::services::{Paging, sessions};
 use crate::state::AppState;
 
 pub const PER_PAGE: i64 = 50;
@@ -48,48 +44,47 @@ pub struct Params {
 
 #[get("/sessions")]
 pub async fn list(
-    req: HttpRequest,
     state: web::Data<AppState>,
-    admin: RequireRole<Admin>,
+    admin: AdminPage,
     params: web::Query<Params>,
 ) -> Result<HttpResponse, PageError> {
-    let page = crate::services::page_number(params.page);
-    let (rows, more) = db::run(&state.pool, move |conn| {
-        list_active(conn, page, PER_PAGE).map_err(UserError::from)
-    })
-    .await?;
+    let paging = Paging::new(params.page, PER_PAGE);
+    let page = sessions::list_active(&state, paging).await?;
     let current = admin.principal.session_id;
-    let rows = rows
+    let rows = page
+        .items
         .into_iter()
-        .map(|(s, username)| Row {
-            current: s.id == current,
-            id: s.id,
-            user_id: s.user_id,
-            username,
-            kind: s.kind,
-            created: when(&s.created_at),
-            last_used: when(&s.last_used_at),
-            expires: when(&s.expires_at),
-            ip: s.ip.unwrap_or_default(),
-            user_agent: s.user_agent.unwrap_or_default(),
+        .map(|a| {
+            let s = a.session;
+            Row {
+                current: s.id == current,
+                id: s.id,
+                user_id: s.user_id,
+                username: a.username,
+                kind: s.kind,
+                created: when(&s.created_at),
+                last_used: when(&s.last_used_at),
+                expires: when(&s.expires_at),
+                ip: s.ip.unwrap_or_default(),
+                user_agent: s.user_agent.unwrap_or_default(),
+            }
         })
         .collect();
-    let chrome = Chrome::new(&req, &admin.principal, "sessions");
+    let chrome = admin.chrome("sessions");
     let shown = chrome.flash.is_some();
+    let pager = Pager::new("/admin/sessions", &[], paging, page.more, None);
     render(
         &SessionsPage {
             chrome,
             rows,
-            pager: Pager::new("/admin/sessions", &[], page, more, None, PER_PAGE),
+            pager,
         },
         shown,
     )
 }
 
 #[derive(Deserialize)]
-pub struct RevokeForm {
-    #[serde(default)]
-    csrf_token: String,
+pub struct RevokeFields {
     #[serde(default)]
     return_to: String,
 }
@@ -106,28 +101,14 @@ fn back_to(return_to: &str) -> &str {
 
 #[post("/sessions/{id}/revoke")]
 pub async fn revoke(
-    req: HttpRequest,
     state: web::Data<AppState>,
-    admin: RequireRole<Admin>,
+    admin: AdminPage,
     path: web::Path<String>,
-    Form(form): Form<RevokeForm>,
+    CsrfForm(form): CsrfForm<RevokeFields>,
     client: ClientInfo,
 ) -> Result<HttpResponse, PageError> {
-    csrf::verify(&req, &admin.principal, &form.csrf_token)?;
-    let id = Uuid::parse_str(&path.into_inner()).map_err(|_| PageError::NotFound)?;
-    let scope = Scope::One {
-        session_id: id,
-        owner: None,
-    };
-    session_service::revoke(
-        &state,
-        scope,
-        admin.principal.user_id,
-        event::SESSIONS_REVOKED,
-        "revoked_by_admin",
-        client,
-    )
-    .await?;
+    let id = Uuid::parse_str(&path).map_err(|_| PageError::NotFound)?;
+    sessions::revoke_by_admin(&state, &admin.principal, id, &client).await?;
     Ok(flash::redirect(
         back_to(&form.return_to),
         true,

@@ -1,24 +1,22 @@
 //! `/admin/users` (search, filter, pages) and `/admin/users/{id}` with its forms: roles, sessions,
 //! disable/enable.
 
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actix_web::{HttpResponse, get, post, web};
 use askama::Template;
 use serde::Deserialize;
 use uuid::Uuid;
 
 use super::error::PageError;
-use super::form::{CsrfOnly, Form};
+use super::extract::{AdminPage, CsrfForm};
+use super::form::NoFields;
 use super::layout::Chrome;
 use super::pager::Pager;
-use super::{csrf, flash, render, when, when_opt};
-use crate::auth::sessions::active_counts;
-use crate::auth::{Admin, ClientInfo, RequireRole};
-use crate::db;
-use crate::domain::RoleName;
-use crate::services::audit::{self, AuditFilter, AuditView, event};
-use crate::services::roles;
-use crate::services::sessions::{self as session_service, Scope, SessionView};
-use crate::services::users::{self, UserError, UserQuery};
+use super::{flash, render, when, when_opt};
+use crate::domain::{ClientInfo, RoleName};
+use crate::services::audit::AuditView;
+use crate::services::search::{self, UserQuery};
+use crate::services::sessions::SessionView;
+use crate::services::{self, Paging, admin, roles, sessions};
 use crate::state::AppState;
 
 pub const PER_PAGE: i64 = 25;
@@ -55,9 +53,8 @@ pub struct ListParams {
 
 #[get("/users")]
 pub async fn list(
-    req: HttpRequest,
     state: web::Data<AppState>,
-    admin: RequireRole<Admin>,
+    admin: AdminPage,
     params: web::Query<ListParams>,
 ) -> Result<HttpResponse, PageError> {
     let params = params.into_inner();
@@ -67,20 +64,24 @@ pub async fn list(
         params.page,
         Some(PER_PAGE),
     );
-    let (found, counts, all_roles) = db::run(&state.pool, move |conn| {
-        let found = users::search(conn, &query)?;
-        let ids: Vec<Uuid> = found.users.iter().map(|u| u.id).collect();
-        let counts = active_counts(conn, &ids)?;
-        Ok::<_, UserError>((found, counts, roles::names(conn)?))
-    })
-    .await?;
-    let q = params.q.unwrap_or_default();
-    let role = params.role.unwrap_or_default();
+    let listing = search::listing(&state, query).await?;
+    let found = listing.page;
+    let (q, role) = (
+        params.q.unwrap_or_default(),
+        params.role.unwrap_or_default(),
+    );
+    let pager = Pager::new(
+        "/admin/users",
+        &[("q", &q), ("role", &role)],
+        Paging::new(Some(found.page), PER_PAGE),
+        found.has_next(),
+        Some(found.total),
+    );
     let rows = found
         .users
         .into_iter()
         .map(|u| UserRow {
-            active_sessions: counts.get(&u.id).copied().unwrap_or(0),
+            active_sessions: listing.live_sessions.get(&u.id).copied().unwrap_or(0),
             id: u.id,
             email: u.email.unwrap_or_default(),
             roles: u.roles.join(", "),
@@ -90,23 +91,14 @@ pub async fn list(
             username: u.username,
         })
         .collect();
-    let has_next = found.page * found.per_page < found.total;
-    let pager = Pager::new(
-        "/admin/users",
-        &[("q", &q), ("role", &role)],
-        found.page,
-        has_next,
-        Some(found.total),
-        PER_PAGE,
-    );
-    let chrome = Chrome::new(&req, &admin.principal, "users");
+    let chrome = admin.chrome("users");
     let shown = chrome.flash.is_some();
     render(
         &UsersPage {
             chrome,
             q,
             role,
-            roles: all_roles,
+            roles: listing.role_names,
             rows,
             total: found.total,
             pager,
@@ -172,26 +164,23 @@ impl UserPage {
     }
 }
 
+/// Parses `{id}`; an id that is not a UUID names no user.
+fn parse_id(raw: &str) -> Result<Uuid, PageError> {
+    Uuid::parse_str(raw).map_err(|_| PageError::NotFound)
+}
+
 #[get("/users/{id}")]
 pub async fn detail(
-    req: HttpRequest,
     state: web::Data<AppState>,
-    admin: RequireRole<Admin>,
+    admin: AdminPage,
     path: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
-    let id = Uuid::parse_str(&path.into_inner()).map_err(|_| PageError::NotFound)?;
-    let (detail, all_roles, events) = db::run(&state.pool, move |conn| {
-        let detail = users::detail(conn, id)?;
-        let filter = AuditFilter {
-            event: None,
-            user_id: Some(id),
-        };
-        let (events, _) = audit::search(conn, &filter, 1, 20)?;
-        Ok::<_, UserError>((detail, roles::list(conn)?, events))
-    })
-    .await?;
+    let id = parse_id(&path)?;
+    let dossier = search::dossier(&state, id).await?;
+    let detail = dossier.detail;
     let is_self = detail.user.id == admin.principal.user_id;
-    let roles = all_roles
+    let roles = dossier
+        .roles
         .into_iter()
         .map(|r| {
             let checked = detail.user.roles.contains(&r.name);
@@ -210,7 +199,7 @@ pub async fn detail(
         .iter()
         .filter(|s| s.revoked_at.is_none())
         .count();
-    let chrome = Chrome::new(&req, &admin.principal, "users");
+    let chrome = admin.chrome("users");
     let shown = chrome.flash.is_some();
     let user = detail.user;
     render(
@@ -225,135 +214,90 @@ pub async fn detail(
             roles,
             sessions: detail.sessions.into_iter().map(SessionRow::from).collect(),
             active_sessions,
-            events,
+            events: dossier.events,
             is_self,
         },
         shown,
     )
 }
 
-fn user_path(id: Uuid) -> String {
-    format!("/admin/users/{id}")
-}
-
-/// Parses `{id}`; an id that is not a UUID names no user.
-fn parse_id(raw: String) -> Result<Uuid, PageError> {
-    Uuid::parse_str(&raw).map_err(|_| PageError::NotFound)
-}
-
-/// A refused action goes back to the page with the reason; anything else is an error page.
+/// Back to the user's page: with `done` on success, with the reason when a rule refused the
+/// action; anything else is an error page.
 fn outcome<T>(
     id: Uuid,
-    result: Result<T, UserError>,
-    done: &str,
+    result: Result<T, services::Error>,
+    done: impl FnOnce(T) -> String,
 ) -> Result<HttpResponse, PageError> {
+    let page = format!("/admin/users/{id}");
     match result {
-        Ok(_) => Ok(flash::redirect(&user_path(id), true, done)),
-        Err(UserError::Invalid(reason)) => Ok(flash::redirect(&user_path(id), false, &reason)),
+        Ok(value) => Ok(flash::redirect(&page, true, &done(value))),
+        Err(services::Error::Invalid(reason)) => Ok(flash::redirect(&page, false, &reason)),
         Err(e) => Err(e.into()),
     }
 }
 
 #[derive(Deserialize)]
-pub struct RolesForm {
-    #[serde(default)]
-    csrf_token: String,
+pub struct RolesFields {
     #[serde(default)]
     roles: Vec<String>,
 }
 
 #[post("/users/{id}/roles")]
 pub async fn set_roles(
-    req: HttpRequest,
     state: web::Data<AppState>,
-    admin: RequireRole<Admin>,
+    admin: AdminPage,
     path: web::Path<String>,
-    Form(form): Form<RolesForm>,
+    CsrfForm(form): CsrfForm<RolesFields>,
     client: ClientInfo,
 ) -> Result<HttpResponse, PageError> {
-    csrf::verify(&req, &admin.principal, &form.csrf_token)?;
-    let id = parse_id(path.into_inner())?;
-    let result = users::set_roles(&state, &admin.principal, id, form.roles, client).await;
-    let done = match &result {
-        Ok(u) if u.roles.is_empty() => "Roles saved: none.".to_owned(),
-        Ok(u) => format!("Roles saved: {}.", u.roles.join(", ")),
-        Err(_) => String::new(),
-    };
-    outcome(id, result, &done)
+    let id = parse_id(&path)?;
+    let result = roles::assign(&state, &admin.principal, id, form.roles, &client).await;
+    outcome(id, result, |u| match u.roles.as_slice() {
+        [] => "Roles saved: none.".to_owned(),
+        roles => format!("Roles saved: {}.", roles.join(", ")),
+    })
 }
 
 #[post("/users/{id}/sessions/revoke")]
 pub async fn revoke_sessions(
-    req: HttpRequest,
     state: web::Data<AppState>,
-    admin: RequireRole<Admin>,
+    admin: AdminPage,
     path: web::Path<String>,
-    Form(form): Form<CsrfOnly>,
+    _form: CsrfForm<NoFields>,
     client: ClientInfo,
 ) -> Result<HttpResponse, PageError> {
-    csrf::verify(&req, &admin.principal, &form.csrf_token)?;
-    let id = parse_id(path.into_inner())?;
-    let scope = Scope::AllOf {
-        user_id: id,
-        keep: None,
-    };
-    let result = session_service::revoke(
-        &state,
-        scope,
-        admin.principal.user_id,
-        event::SESSIONS_REVOKED,
-        "revoked_by_admin",
-        client,
-    )
-    .await;
-    let done = match &result {
-        Ok(ids) if ids.len() == 1 => "Revoked 1 session.".to_owned(),
-        Ok(ids) => format!("Revoked {} sessions.", ids.len()),
-        Err(_) => String::new(),
-    };
-    outcome(id, result, &done)
-}
-
-async fn set_disabled(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    admin: RequireRole<Admin>,
-    raw_id: String,
-    form: CsrfOnly,
-    client: ClientInfo,
-    turn_off: bool,
-) -> Result<HttpResponse, PageError> {
-    csrf::verify(&req, &admin.principal, &form.csrf_token)?;
-    let id = parse_id(raw_id)?;
-    let result = users::set_disabled(&state, &admin.principal, id, turn_off, client).await;
-    let done = if turn_off {
-        "Account disabled; its sessions were revoked."
-    } else {
-        "Account enabled."
-    };
-    outcome(id, result, done)
+    let id = parse_id(&path)?;
+    let result = sessions::revoke_all_by_admin(&state, &admin.principal, id, &client).await;
+    outcome(id, result, |n| match n {
+        1 => "Revoked 1 session.".to_owned(),
+        n => format!("Revoked {n} sessions."),
+    })
 }
 
 #[post("/users/{id}/disable")]
 pub async fn disable(
-    req: HttpRequest,
     state: web::Data<AppState>,
-    admin: RequireRole<Admin>,
+    admin: AdminPage,
     path: web::Path<String>,
-    Form(form): Form<CsrfOnly>,
+    _form: CsrfForm<NoFields>,
     client: ClientInfo,
 ) -> Result<HttpResponse, PageError> {
-    set_disabled(req, state, admin, path.into_inner(), form, client, true).await
+    let id = parse_id(&path)?;
+    let result = admin::set_disabled(&state, &admin.principal, id, true, &client).await;
+    outcome(id, result, |_| {
+        "Account disabled; its sessions were revoked.".to_owned()
+    })
 }
 
 #[post("/users/{id}/enable")]
 pub async fn enable(
-    req: HttpRequest,
     state: web::Data<AppState>,
-    admin: RequireRole<Admin>,
+    admin: AdminPage,
     path: web::Path<String>,
-    Form(form): Form<CsrfOnly>,
+    _form: CsrfForm<NoFields>,
     client: ClientInfo,
 ) -> Result<HttpResponse, PageError> {
-    set_disabled(req, state, admin, path.into_inner(), form, client, false).await
+    let id = parse_id(&path)?;
+    let result = admin::set_disabled(&state, &admin.principal, id, false, &client).await;
+    outcome(id, result, |_| "Account enabled.".to_owned())
 }

@@ -1,6 +1,8 @@
 use std::fmt;
 
-/// Lowercase `[a-z0-9_-]{1,32}`.
+/// Lowercase `[a-z0-9_-]{1,32}`. Surrounding whitespace is dropped (a form field or a JSON list
+/// may carry it); anything else that is not such a name, uppercase included, is refused rather than
+/// folded, so a name always means what it says.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct RoleName(String);
 
@@ -9,6 +11,7 @@ impl RoleName {
     pub const USER: &'static str = "user";
 
     pub fn parse(raw: &str) -> Result<Self, String> {
+        let raw = raw.trim();
         let ok = (1..=32).contains(&raw.len())
             && raw
                 .bytes()
@@ -51,8 +54,13 @@ mod tests {
     }
 
     #[test]
+    fn drops_surrounding_whitespace() {
+        assert_eq!(RoleName::parse("  billing\n").unwrap().as_str(), "billing");
+    }
+
+    #[test]
     fn refuses_uppercase_empty_long_and_punctuation() {
-        for bad in ["", "Admin", "a b", "a.b", &"x".repeat(33), "rôle"] {
+        for bad in ["", "  ", "Admin", "a b", "a.b", &"x".repeat(33), "rôle"] {
             assert!(RoleName::parse(bad).is_err(), "{bad:?} was accepted");
         }
     }

@@ -32,7 +32,12 @@ impl Username {
 
     /// The key usernames are compared and looked up by.
     pub fn lower(&self) -> String {
-        self.0.to_ascii_lowercase()
+        Self::lookup_key(&self.0)
+    }
+
+    /// The lookup key of any typed name, valid or not: what `users.username_lower` holds.
+    pub fn lookup_key(raw: &str) -> String {
+        raw.to_ascii_lowercase()
     }
 }
 

@@ -1,11 +1,17 @@
-//! Audit events: one row per security-relevant action, in `audit_events`.
+//! Audit events: one row per security-relevant action, written inside the transaction of the
+//! action itself, and the log as administrators read it.
 
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::auth::ClientInfo;
-use crate::db::models::audit_event::{AuditEvent, NewAuditEvent};
+use super::{Error, Page, Paging};
+use crate::db::{self, models::audit_event::NewAuditEvent, models::user::User};
+use crate::domain::ClientInfo;
+use crate::state::AppState;
+
+pub use crate::db::models::audit_event::{AuditEvent, AuditFilter};
 
 /// Event names, stable: the dashboard filters on them.
 pub mod event {
@@ -21,41 +27,6 @@ pub mod event {
     pub const USER_ENABLED: &str = "user_enabled";
     pub const ROLE_CREATED: &str = "role_created";
     pub const REFRESH_REUSE_DETECTED: &str = "refresh_reuse_detected";
-}
-
-pub struct Entry<'a> {
-    pub event: &'a str,
-    pub actor_id: Option<Uuid>,
-    pub subject_id: Option<Uuid>,
-    pub client: &'a ClientInfo,
-    pub detail: Value,
-}
-
-pub fn record(conn: &mut PgConnection, entry: Entry<'_>) -> QueryResult<()> {
-    AuditEvent::insert(
-        conn,
-        &NewAuditEvent {
-            event: entry.event,
-            actor_id: entry.actor_id,
-            subject_id: entry.subject_id,
-            ip: entry.client.ip.as_deref(),
-            user_agent: entry.client.user_agent.as_deref(),
-            detail: entry.detail,
-        },
-    )
-    .map(|_| ())
-}
-
-/// An audit row as people read it: names instead of ids where the user still exists.
-#[derive(Debug, Clone)]
-pub struct AuditView {
-    pub at: chrono::DateTime<chrono::Utc>,
-    pub event: String,
-    pub actor: Option<String>,
-    pub subject_id: Option<Uuid>,
-    pub subject: Option<String>,
-    pub ip: Option<String>,
-    pub detail: String,
 }
 
 /// Every event name the service writes, for the log's filter.
@@ -74,15 +45,43 @@ pub const EVENTS: &[&str] = &[
     event::USER_ENABLED,
 ];
 
-#[derive(Debug, Clone, Default)]
-pub struct AuditFilter {
-    pub event: Option<String>,
-    /// Events where this user acted or was acted upon.
-    pub user_id: Option<Uuid>,
+pub struct Entry<'a> {
+    pub event: &'a str,
+    pub actor_id: Option<Uuid>,
+    pub subject_id: Option<Uuid>,
+    pub client: &'a ClientInfo,
+    pub detail: Value,
+}
+
+/// Writes one event, in the caller's transaction.
+pub fn record(conn: &mut PgConnection, entry: Entry<'_>) -> QueryResult<()> {
+    AuditEvent::insert(
+        conn,
+        &NewAuditEvent {
+            event: entry.event,
+            actor_id: entry.actor_id,
+            subject_id: entry.subject_id,
+            ip: entry.client.ip.as_deref(),
+            user_agent: entry.client.user_agent.as_deref(),
+            detail: entry.detail,
+        },
+    )
+    .map(|_| ())
+}
+
+/// An audit row as people read it: names instead of ids where the user still exists.
+#[derive(Debug, Clone)]
+pub struct AuditView {
+    pub at: DateTime<Utc>,
+    pub event: String,
+    pub actor: Option<String>,
+    pub subject_id: Option<Uuid>,
+    pub subject: Option<String>,
+    pub ip: Option<String>,
+    pub detail: String,
 }
 
 fn with_names(conn: &mut PgConnection, rows: Vec<AuditEvent>) -> QueryResult<Vec<AuditView>> {
-    use crate::db::schema::users;
     let mut ids: Vec<Uuid> = rows
         .iter()
         .flat_map(|r| [r.actor_id, r.subject_id])
@@ -90,12 +89,7 @@ fn with_names(conn: &mut PgConnection, rows: Vec<AuditEvent>) -> QueryResult<Vec
         .collect();
     ids.sort();
     ids.dedup();
-    let names: std::collections::HashMap<Uuid, String> = users::table
-        .filter(users::id.eq_any(&ids))
-        .select((users::id, users::username))
-        .load::<(Uuid, String)>(conn)?
-        .into_iter()
-        .collect();
+    let names = User::names_of(conn, &ids)?;
     Ok(rows
         .into_iter()
         .map(|r| AuditView {
@@ -114,58 +108,44 @@ fn with_names(conn: &mut PgConnection, rows: Vec<AuditEvent>) -> QueryResult<Vec
         .collect())
 }
 
-/// Newest first; the flag says whether an older page exists.
-pub fn search(
+/// One page of events, newest first, in the caller's connection.
+pub fn page_in(
     conn: &mut PgConnection,
     filter: &AuditFilter,
-    page: i64,
-    per_page: i64,
-) -> QueryResult<(Vec<AuditView>, bool)> {
-    use crate::db::schema::audit_events as a;
-    let mut q = a::table.into_boxed();
-    if let Some(e) = &filter.event {
-        q = q.filter(a::event.eq(e.clone()));
-    }
-    if let Some(id) = filter.user_id {
-        q = q.filter(a::subject_id.eq(id).or(a::actor_id.eq(id)));
-    }
-    let mut rows: Vec<AuditEvent> = q
-        .order((a::at.desc(), a::id.desc()))
-        .limit(per_page + 1)
-        .offset((page - 1).max(0).saturating_mul(per_page))
-        .select(AuditEvent::as_select())
-        .load(conn)?;
-    let more = rows.len() as i64 > per_page;
-    rows.truncate(usize::try_from(per_page).unwrap_or(0));
-    Ok((with_names(conn, rows)?, more))
+    paging: Paging,
+) -> QueryResult<Page<AuditView>> {
+    let rows = AuditEvent::page(conn, filter, paging.offset(), paging.per_page)?;
+    let (rows, more) = paging.split(rows);
+    Ok(Page {
+        items: with_names(conn, rows)?,
+        more,
+    })
 }
 
-/// Logins and failed logins per UTC day, oldest first, for the last `days` days (today included).
-pub fn logins_per_day(
-    conn: &mut PgConnection,
-    days: i32,
-) -> QueryResult<Vec<(chrono::NaiveDate, i64, i64)>> {
-    use diesel::sql_types::{BigInt, Date, Integer};
-    #[derive(QueryableByName)]
-    struct Row {
-        #[diesel(sql_type = Date)]
-        day: chrono::NaiveDate,
-        #[diesel(sql_type = BigInt)]
-        ok: i64,
-        #[diesel(sql_type = BigInt)]
-        failed: i64,
-    }
-    let rows: Vec<Row> = diesel::sql_query(
-        "SELECT d::date AS day, \
-                count(e.id) FILTER (WHERE e.event = 'login_succeeded') AS ok, \
-                count(e.id) FILTER (WHERE e.event = 'login_failed') AS failed \
-         FROM generate_series((now() AT TIME ZONE 'UTC')::date - ($1 - 1), (now() AT TIME ZONE 'UTC')::date, interval '1 day') AS d \
-         LEFT JOIN audit_events e \
-           ON e.event IN ('login_succeeded', 'login_failed') \
-          AND e.at >= d AT TIME ZONE 'UTC' AND e.at < (d + interval '1 day') AT TIME ZONE 'UTC' \
-         GROUP BY d ORDER BY d",
-    )
-    .bind::<Integer, _>(days)
-    .load(conn)?;
-    Ok(rows.into_iter().map(|r| (r.day, r.ok, r.failed)).collect())
+/// Where the audit log's user filter points.
+pub enum UserFilter {
+    Anyone,
+    /// A username; events where that user acted or was acted upon.
+    Named(String),
+}
+
+/// The audit log: `None` when the filter names a user who does not exist.
+pub async fn search(
+    state: &AppState,
+    event: Option<String>,
+    user: UserFilter,
+    paging: Paging,
+) -> Result<Option<Page<AuditView>>, Error> {
+    db::run(&state.pool, move |conn| {
+        let user_id = match user {
+            UserFilter::Anyone => None,
+            UserFilter::Named(name) => match User::find_by_username(conn, &name)? {
+                Some(u) => Some(u.id),
+                None => return Ok(None),
+            },
+        };
+        let filter = AuditFilter { event, user_id };
+        Ok(Some(page_in(conn, &filter, paging)?))
+    })
+    .await
 }

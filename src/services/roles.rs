@@ -1,16 +1,21 @@
-//! Roles: the list (with member counts) and creation.
+//! Roles: the list (with member counts), creation, and assigning a user's set of roles. Names are
+//! parsed by `RoleName` (surrounding whitespace dropped) wherever they come from, so both faces
+//! answer the same input the same way.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
 use serde_json::json;
+use uuid::Uuid;
 
+use super::Error;
+use super::accounts::UserView;
 use super::audit::{self, event};
-use super::users::UserError;
-use crate::auth::ClientInfo;
 use crate::db::models::role::Role;
-use crate::db::schema::{roles, user_roles};
-use crate::domain::RoleName;
+use crate::db::models::user::User;
+use crate::db::{self};
+use crate::domain::{ClientInfo, Principal, RoleName};
+use crate::state::AppState;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct RoleView {
@@ -20,81 +25,122 @@ pub struct RoleView {
     pub created_at: DateTime<Utc>,
 }
 
-pub fn list(conn: &mut PgConnection) -> Result<Vec<RoleView>, UserError> {
-    let rows: Vec<(String, String, DateTime<Utc>, Option<i64>)> = roles::table
-        .left_join(user_roles::table)
-        .group_by((
-            roles::id,
-            roles::name,
-            roles::description,
-            roles::created_at,
-        ))
-        .select((
-            roles::name,
-            roles::description,
-            roles::created_at,
-            diesel::dsl::count(user_roles::user_id.nullable()).nullable(),
-        ))
-        .order(roles::name)
-        .load(conn)?;
-    Ok(rows
+impl RoleView {
+    fn new(role: Role, members: i64) -> Self {
+        Self {
+            name: role.name,
+            description: role.description,
+            members,
+            created_at: role.created_at,
+        }
+    }
+}
+
+/// Every role with its member count, in the caller's connection.
+pub fn list_in(conn: &mut PgConnection) -> QueryResult<Vec<RoleView>> {
+    Ok(Role::all_with_members(conn)?
         .into_iter()
-        .map(|(name, description, created_at, members)| RoleView {
-            name,
-            description,
-            members: members.unwrap_or(0),
-            created_at,
-        })
+        .map(|(role, members)| RoleView::new(role, members))
         .collect())
 }
 
-/// Role names only, for filters and forms: no counting.
-pub fn names(conn: &mut PgConnection) -> Result<Vec<String>, UserError> {
-    Ok(roles::table
-        .select(roles::name)
-        .order(roles::name)
-        .load(conn)?)
+pub async fn list(state: &AppState) -> Result<Vec<RoleView>, Error> {
+    db::run(&state.pool, |conn| Ok(list_in(conn)?)).await
 }
 
 pub const MAX_DESCRIPTION: usize = 200;
 
-pub fn create(
-    conn: &mut PgConnection,
-    actor_id: uuid::Uuid,
+pub async fn create(
+    state: &AppState,
+    actor: &Principal,
     name: &str,
     description: &str,
     client: &ClientInfo,
-) -> Result<RoleView, UserError> {
-    let name = RoleName::parse(name).map_err(UserError::Invalid)?;
-    let description = description.trim();
+) -> Result<RoleView, Error> {
+    let name = RoleName::parse(name).map_err(Error::Invalid)?;
+    let description = description.trim().to_owned();
     if description.chars().count() > MAX_DESCRIPTION {
-        return Err(UserError::Invalid(format!(
+        return Err(Error::Invalid(format!(
             "description must be at most {MAX_DESCRIPTION} characters"
         )));
     }
-    conn.transaction(|conn| {
-        let role: Role = diesel::insert_into(roles::table)
-            .values((
-                roles::name.eq(name.as_str()),
-                roles::description.eq(description),
-            ))
-            .returning(Role::as_returning())
-            .get_result(conn)?;
-        audit::record(
-            conn,
-            audit::Entry {
-                event: event::ROLE_CREATED,
-                actor_id: Some(actor_id),
-                subject_id: None,
-                client,
-                detail: json!({ "name": name.as_str(), "description": description }),
-            },
-        )?;
-        Ok(RoleView {
-            name: role.name,
-            description: role.description,
-            members: 0,
-            created_at: role.created_at,
+    let (actor_id, client) = (actor.user_id, client.clone());
+    db::run(&state.pool, move |conn| {
+        conn.transaction(|conn| {
+            let role = Role::insert(conn, name.as_str(), &description)?;
+            audit::record(
+                conn,
+                audit::Entry {
+                    event: event::ROLE_CREATED,
+                    actor_id: Some(actor_id),
+                    subject_id: None,
+                    client: &client,
+                    detail: json!({ "name": name.as_str(), "description": description }),
+                },
+            )?;
+            Ok(RoleView::new(role, 0))
         })
     })
+    .await
+}
+
+/// Replaces a user's roles. Tokens issued before the change stop working at once; the next
+/// refresh carries the new roles. An administrator cannot drop their own admin role, and the
+/// last enabled administrator keeps it.
+pub async fn assign(
+    state: &AppState,
+    actor: &Principal,
+    user_id: Uuid,
+    requested: Vec<String>,
+    client: &ClientInfo,
+) -> Result<UserView, Error> {
+    let mut names = requested
+        .iter()
+        .map(|r| RoleName::parse(r).map(|n| n.as_str().to_owned()))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(Error::Invalid)?;
+    names.sort();
+    names.dedup();
+    let (actor_id, now, client) = (actor.user_id, Utc::now(), client.clone());
+    let view = db::run(&state.pool, move |conn| {
+        conn.transaction(|conn| {
+            User::lock_admin_changes(conn)?;
+            let user = User::find(conn, user_id)?.ok_or(Error::NotFound)?;
+            let known = Role::named(conn, &names)?;
+            if let Some(unknown) = names.iter().find(|n| !known.iter().any(|k| &k.name == *n)) {
+                return Err(Error::Invalid(format!("unknown role {unknown:?}")));
+            }
+            let before = User::role_names(conn, user_id)?;
+            let loses_admin = before.iter().any(|r| r == RoleName::ADMIN)
+                && !names.iter().any(|r| r == RoleName::ADMIN);
+            if loses_admin && user_id == actor_id {
+                return Err(Error::Invalid(
+                    "you cannot remove your own admin role".into(),
+                ));
+            }
+            if loses_admin && user.disabled_at.is_none() && User::count_enabled_admins(conn)? <= 1 {
+                return Err(Error::Invalid(
+                    "the last administrator cannot lose the admin role".into(),
+                ));
+            }
+            let ids: Vec<i32> = known.iter().map(|r| r.id).collect();
+            User::replace_roles(conn, user_id, &ids, Some(actor_id))?;
+            let user = User::raise_watermark(conn, user_id, now)?;
+            audit::record(
+                conn,
+                audit::Entry {
+                    event: event::ROLES_CHANGED,
+                    actor_id: Some(actor_id),
+                    subject_id: Some(user_id),
+                    client: &client,
+                    detail: json!({ "before": before, "after": names }),
+                },
+            )?;
+            let roles = User::role_names(conn, user_id)?;
+            Ok(UserView::new(user, roles))
+        })
+    })
+    .await?;
+    state.revocation.raise_watermark(user_id, now);
+    Ok(view)
 }

@@ -1,22 +1,25 @@
-//! Session lifecycle as users and admins see it: refresh, logout, listing, revocation. Each
-//! revocation is written to the database first, then to the in-memory state that token
-//! verification reads, then audited.
+//! Sessions as users and administrators see them: opening one at login, listing, and revoking.
+//! Every revocation is written to the database first, then to the in-memory state that token
+//! verification reads, and audited in the same transaction as the write.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
+use diesel::prelude::*;
 use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
 
 use super::audit::{self, event};
-use super::users::{TokenPair, UserError};
-use crate::auth::sessions::{self, RefreshOutcome};
-use crate::auth::tokens::sorted_roles;
-use crate::auth::{ClientInfo, Principal};
-use crate::db;
-use crate::db::models::session::Session;
+use super::{Error, Page, Paging};
+use crate::auth::secrets::new_secret;
+use crate::db::models::refresh_token::{NewRefreshToken, RefreshToken};
+use crate::db::models::session::{NewSession, Session};
 use crate::db::models::user::User;
+use crate::db::{self};
+use crate::domain::{ClientInfo, Principal};
 use crate::state::AppState;
-use diesel::Connection;
+
+mod dashboard;
+pub use dashboard::{DashboardSession, open_dashboard, resume_dashboard};
 
 /// The session object of the contract.
 #[derive(Debug, Clone, Serialize)]
@@ -52,67 +55,100 @@ impl SessionView {
 /// How many sessions a listing shows at most.
 pub const LIST_LIMIT: i64 = 200;
 
-pub async fn refresh(
-    state: &AppState,
-    presented: String,
-    client: ClientInfo,
-) -> Result<TokenPair, UserError> {
-    let grace = state.config.refresh_grace_secs;
-    let audit_client = client.clone();
-    let outcome = db::run(&state.pool, move |conn| {
-        sessions::rotate_refresh_token(conn, &presented, grace, &client).map_err(UserError::from)
+/// A user's unexpired sessions (live and revoked), newest first, in the caller's connection.
+pub fn of_user_in(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    current: Option<Uuid>,
+) -> QueryResult<Vec<SessionView>> {
+    Ok(
+        Session::unexpired_of_user(conn, user_id, Utc::now(), LIST_LIMIT)?
+            .into_iter()
+            .map(|s| SessionView::new(s, current))
+            .collect(),
+    )
+}
+
+/// An API session just opened: its first refresh token goes to the client only.
+pub struct NewApiSession {
+    pub session: Session,
+    pub refresh_token: String,
+    pub refresh_expires_in: i64,
+}
+
+/// Opens an API session and its first refresh token, in the caller's transaction. The session's
+/// lifetime is absolute: rotations never extend it.
+pub fn open_api(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    ttl_secs: i64,
+    client: &ClientInfo,
+) -> Result<NewApiSession, Error> {
+    let expires_at = Utc::now() + Duration::seconds(ttl_secs);
+    let session = Session::insert(
+        conn,
+        &NewSession {
+            id: Uuid::now_v7(),
+            user_id,
+            kind: Session::KIND_API,
+            expires_at,
+            user_agent: client.user_agent.as_deref(),
+            ip: client.ip.as_deref(),
+            cookie_hash: None,
+            csrf_token: None,
+        },
+    )?;
+    let (refresh_token, hash) = new_secret()?;
+    RefreshToken::insert(
+        conn,
+        &NewRefreshToken {
+            id: Uuid::now_v7(),
+            session_id: session.id,
+            token_hash: &hash,
+            expires_at,
+        },
+    )?;
+    Ok(NewApiSession {
+        session,
+        refresh_token,
+        refresh_expires_in: ttl_secs,
     })
-    .await?;
-    match outcome {
-        RefreshOutcome::Rotated {
-            user_id,
-            username,
-            roles,
-            session_id,
-            refresh_token,
-            refresh_expires_in,
-        } => {
-            let access = state
-                .tokens
-                .issue(user_id, &username, sorted_roles(roles), session_id)?;
-            Ok(TokenPair {
-                access_token: access.token,
-                token_type: "Bearer",
-                expires_in: access.expires_in,
-                refresh_token,
-                refresh_expires_in,
-                session_id,
-            })
-        }
-        RefreshOutcome::Refused => Err(UserError::InvalidGrant),
-        RefreshOutcome::ReuseDetected {
-            user_id,
-            session_id,
-        } => {
-            state.revocation.revoke_session(session_id, Utc::now());
-            log::warn!("refresh token reuse detected; revoked session {session_id}");
-            db::run(&state.pool, move |conn| {
-                audit::record(
-                    conn,
-                    audit::Entry {
-                        event: event::REFRESH_REUSE_DETECTED,
-                        actor_id: None,
-                        subject_id: Some(user_id),
-                        client: &audit_client,
-                        detail: json!({ "session_id": session_id }),
-                    },
-                )
-                .map_err(UserError::from)
-            })
-            .await?;
-            Err(UserError::InvalidGrant)
-        }
-    }
+}
+
+/// The caller's own sessions, the current one marked.
+pub async fn list_own(state: &AppState, principal: &Principal) -> Result<Vec<SessionView>, Error> {
+    let (user_id, current) = (principal.user_id, principal.session_id);
+    db::run(&state.pool, move |conn| {
+        Ok(of_user_in(conn, user_id, Some(current))?)
+    })
+    .await
+}
+
+/// A row of the administrators' list of live sessions.
+pub struct ActiveSession {
+    pub session: Session,
+    pub username: String,
+}
+
+/// Every user's live sessions, newest first.
+pub async fn list_active(state: &AppState, paging: Paging) -> Result<Page<ActiveSession>, Error> {
+    db::run(&state.pool, move |conn| {
+        let rows = Session::live_page(conn, Utc::now(), paging.offset(), paging.per_page)?;
+        let (rows, more) = paging.split(rows);
+        Ok(Page {
+            items: rows
+                .into_iter()
+                .map(|(session, username)| ActiveSession { session, username })
+                .collect(),
+            more,
+        })
+    })
+    .await
 }
 
 /// Which sessions a revocation covers.
 #[derive(Debug, Clone, Copy)]
-pub enum Scope {
+enum Scope {
     /// One session; `owner` restricts it to that user's (anything else is "not found").
     One {
         session_id: Uuid,
@@ -122,36 +158,43 @@ pub enum Scope {
     AllOf { user_id: Uuid, keep: Option<Uuid> },
 }
 
-/// Revokes in the database, then in memory; audits `event` with the revoked ids.
-pub async fn revoke(
+/// Why sessions end, as recorded in `sessions.revoked_reason` and the audit detail.
+mod reason {
+    pub const LOGOUT: &str = "logout";
+    pub const LOGOUT_ALL: &str = "logout_all";
+    pub const BY_USER: &str = "revoked_by_user";
+    pub const BY_ADMIN: &str = "revoked_by_admin";
+}
+
+/// Revokes in the database (audited in the same transaction), then in memory.
+async fn revoke(
     state: &AppState,
     scope: Scope,
-    actor_id: Uuid,
+    actor: &Principal,
     event_name: &'static str,
     reason: &'static str,
-    client: ClientInfo,
-) -> Result<Vec<Uuid>, UserError> {
+    client: &ClientInfo,
+) -> Result<Vec<Uuid>, Error> {
     let now = Utc::now();
+    let (actor_id, client) = (actor.user_id, client.clone());
     let revoked = db::run(&state.pool, move |conn| {
         conn.transaction(|conn| {
             let (subject, ids) = match scope {
                 Scope::One { session_id, owner } => {
-                    let session = Session::find(conn, session_id)?.ok_or(UserError::NotFound)?;
+                    let session = Session::find(conn, session_id)?.ok_or(Error::NotFound)?;
                     if owner.is_some_and(|o| o != session.user_id) {
-                        return Err(UserError::NotFound);
+                        return Err(Error::NotFound);
                     }
                     (
                         session.user_id,
-                        sessions::revoke_session(conn, session_id, reason, now)?,
+                        Session::revoke(conn, session_id, reason, now)?,
                     )
                 }
                 Scope::AllOf { user_id, keep } => {
                     // Revoking the sessions of nobody is a wrong id: 404, not a silent success.
-                    User::find(conn, user_id)?.ok_or(UserError::NotFound)?;
-                    (
-                        user_id,
-                        sessions::revoke_user_sessions(conn, user_id, keep, reason, now)?,
-                    )
+                    User::find(conn, user_id)?.ok_or(Error::NotFound)?;
+                    let ids = Session::revoke_all_of_user(conn, user_id, keep, reason, now)?;
+                    (user_id, ids)
                 }
             };
             audit::record(
@@ -172,11 +215,12 @@ pub async fn revoke(
     Ok(revoked)
 }
 
+/// Ends the caller's current session (API or dashboard).
 pub async fn logout(
     state: &AppState,
     principal: &Principal,
-    client: ClientInfo,
-) -> Result<(), UserError> {
+    client: &ClientInfo,
+) -> Result<(), Error> {
     let scope = Scope::One {
         session_id: principal.session_id,
         owner: Some(principal.user_id),
@@ -184,20 +228,21 @@ pub async fn logout(
     revoke(
         state,
         scope,
-        principal.user_id,
+        principal,
         event::LOGOUT,
-        "logout",
+        reason::LOGOUT,
         client,
     )
-    .await
-    .map(|_| ())
+    .await?;
+    Ok(())
 }
 
+/// Ends every session of the caller.
 pub async fn logout_all(
     state: &AppState,
     principal: &Principal,
-    client: ClientInfo,
-) -> Result<(), UserError> {
+    client: &ClientInfo,
+) -> Result<(), Error> {
     let scope = Scope::AllOf {
         user_id: principal.user_id,
         keep: None,
@@ -205,26 +250,59 @@ pub async fn logout_all(
     revoke(
         state,
         scope,
-        principal.user_id,
+        principal,
         event::LOGOUT,
-        "logout_all",
+        reason::LOGOUT_ALL,
         client,
     )
-    .await
-    .map(|_| ())
+    .await?;
+    Ok(())
 }
 
-pub async fn list_own(
+/// Ends one of the caller's own sessions; another user's is "not found".
+pub async fn revoke_own(
     state: &AppState,
     principal: &Principal,
-) -> Result<Vec<SessionView>, UserError> {
-    let (user_id, current) = (principal.user_id, principal.session_id);
-    db::run(&state.pool, move |conn| {
-        let rows = sessions::list_for_user(conn, user_id, LIST_LIMIT)?;
-        Ok(rows
-            .into_iter()
-            .map(|s| SessionView::new(s, Some(current)))
-            .collect())
-    })
-    .await
+    session_id: Uuid,
+    client: &ClientInfo,
+) -> Result<(), Error> {
+    let scope = Scope::One {
+        session_id,
+        owner: Some(principal.user_id),
+    };
+    let event = event::SESSIONS_REVOKED;
+    revoke(state, scope, principal, event, reason::BY_USER, client).await?;
+    Ok(())
+}
+
+/// An administrator ends any one session.
+pub async fn revoke_by_admin(
+    state: &AppState,
+    admin: &Principal,
+    session_id: Uuid,
+    client: &ClientInfo,
+) -> Result<(), Error> {
+    let scope = Scope::One {
+        session_id,
+        owner: None,
+    };
+    let event = event::SESSIONS_REVOKED;
+    revoke(state, scope, admin, event, reason::BY_ADMIN, client).await?;
+    Ok(())
+}
+
+/// An administrator ends every session of a user; returns how many were live.
+pub async fn revoke_all_by_admin(
+    state: &AppState,
+    admin: &Principal,
+    user_id: Uuid,
+    client: &ClientInfo,
+) -> Result<usize, Error> {
+    let scope = Scope::AllOf {
+        user_id,
+        keep: None,
+    };
+    let event = event::SESSIONS_REVOKED;
+    let ids = revoke(state, scope, admin, event, reason::BY_ADMIN, client).await?;
+    Ok(ids.len())
 }

@@ -1,3 +1,5 @@
+//! `refresh_tokens`: one row per issued refresh token of an API session, stored as a hash.
+
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
@@ -28,6 +30,30 @@ impl RefreshToken {
     pub fn insert(conn: &mut PgConnection, new: &NewRefreshToken<'_>) -> QueryResult<usize> {
         diesel::insert_into(refresh_tokens::table)
             .values(new)
+            .execute(conn)
+    }
+
+    /// The token with this hash, locked until the transaction ends: concurrent refreshes of one
+    /// token queue here, so exactly one of them rotates it.
+    pub fn find_for_update(
+        conn: &mut PgConnection,
+        token_hash: &[u8],
+    ) -> QueryResult<Option<RefreshToken>> {
+        refresh_tokens::table
+            .filter(refresh_tokens::token_hash.eq(token_hash))
+            .select(RefreshToken::as_select())
+            .for_update()
+            .first(conn)
+            .optional()
+    }
+
+    pub fn mark_rotated(
+        conn: &mut PgConnection,
+        id: Uuid,
+        at: DateTime<Utc>,
+    ) -> QueryResult<usize> {
+        diesel::update(refresh_tokens::table.find(id))
+            .set(refresh_tokens::rotated_at.eq(at))
             .execute(conn)
     }
 }

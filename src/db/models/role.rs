@@ -1,7 +1,9 @@
+//! `roles`: named sets of permissions that users hold through `user_roles`.
+
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
-use crate::db::schema::roles;
+use crate::db::schema::{roles, user_roles};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = roles)]
@@ -10,4 +12,58 @@ pub struct Role {
     pub name: String,
     pub description: String,
     pub created_at: DateTime<Utc>,
+}
+
+impl Role {
+    pub fn insert(conn: &mut PgConnection, name: &str, description: &str) -> QueryResult<Role> {
+        diesel::insert_into(roles::table)
+            .values((roles::name.eq(name), roles::description.eq(description)))
+            .returning(Role::as_returning())
+            .get_result(conn)
+    }
+
+    /// Every role with its member count, by name.
+    pub fn all_with_members(conn: &mut PgConnection) -> QueryResult<Vec<(Role, i64)>> {
+        let rows: Vec<(Role, Option<i64>)> = roles::table
+            .left_join(user_roles::table)
+            .group_by((
+                roles::id,
+                roles::name,
+                roles::description,
+                roles::created_at,
+            ))
+            .select((
+                Role::as_select(),
+                diesel::dsl::count(user_roles::user_id.nullable()).nullable(),
+            ))
+            .order(roles::name)
+            .load(conn)?;
+        Ok(rows
+            .into_iter()
+            .map(|(role, members)| (role, members.unwrap_or(0)))
+            .collect())
+    }
+
+    pub fn names(conn: &mut PgConnection) -> QueryResult<Vec<String>> {
+        roles::table
+            .select(roles::name)
+            .order(roles::name)
+            .load(conn)
+    }
+
+    /// The roles among `names` that exist.
+    pub fn named(conn: &mut PgConnection, names: &[String]) -> QueryResult<Vec<Role>> {
+        roles::table
+            .filter(roles::name.eq_any(names))
+            .select(Role::as_select())
+            .load(conn)
+    }
+
+    pub fn id_of(conn: &mut PgConnection, name: &str) -> QueryResult<Option<i32>> {
+        roles::table
+            .filter(roles::name.eq(name))
+            .select(roles::id)
+            .first(conn)
+            .optional()
+    }
 }

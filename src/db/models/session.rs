@@ -1,8 +1,14 @@
+//! `sessions`: API sessions (refresh-token families) and dashboard cookie sessions, and every query
+//! on them. "Live" means not revoked and not expired; it is spelled once, in `live()`.
+
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
+use diesel::dsl::{Eq, Filter, Gt, IsNull};
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use crate::db::schema::sessions;
+use crate::db::schema::{sessions, users};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = sessions)]
@@ -33,9 +39,34 @@ pub struct NewSession<'a> {
     pub csrf_token: Option<&'a str>,
 }
 
+/// A dashboard session found by its cookie, with what the caller needs to know of its user.
+pub struct CookieSession {
+    pub session: Session,
+    pub csrf_token: Option<String>,
+    pub username: String,
+    pub user_disabled: bool,
+}
+
+type Live = Filter<
+    Filter<sessions::table, IsNull<sessions::revoked_at>>,
+    Gt<sessions::expires_at, DateTime<Utc>>,
+>;
+type OfUser = Eq<sessions::user_id, Uuid>;
+
 impl Session {
     pub const KIND_API: &'static str = "api";
     pub const KIND_DASHBOARD: &'static str = "dashboard";
+
+    /// Sessions that still let someone in: not revoked, not expired.
+    fn live(now: DateTime<Utc>) -> Live {
+        sessions::table
+            .filter(sessions::revoked_at.is_null())
+            .filter(sessions::expires_at.gt(now))
+    }
+
+    fn of_user(user_id: Uuid) -> OfUser {
+        sessions::user_id.eq(user_id)
+    }
 
     pub fn insert(conn: &mut PgConnection, new: &NewSession<'_>) -> QueryResult<Session> {
         diesel::insert_into(sessions::table)
@@ -50,5 +81,160 @@ impl Session {
             .select(Session::as_select())
             .first(conn)
             .optional()
+    }
+
+    /// The dashboard session whose cookie secret hashes to `cookie_hash`, live or not.
+    pub fn find_by_cookie(
+        conn: &mut PgConnection,
+        cookie_hash: &[u8],
+    ) -> QueryResult<Option<CookieSession>> {
+        type Row = (Session, Option<String>, String, Option<DateTime<Utc>>);
+        let row: Option<Row> = sessions::table
+            .inner_join(users::table)
+            .filter(sessions::cookie_hash.eq(cookie_hash))
+            .filter(sessions::kind.eq(Self::KIND_DASHBOARD))
+            .select((
+                Session::as_select(),
+                sessions::csrf_token,
+                users::username,
+                users::disabled_at,
+            ))
+            .first(conn)
+            .optional()?;
+        Ok(row.map(
+            |(session, csrf_token, username, disabled_at)| CookieSession {
+                session,
+                csrf_token,
+                username,
+                user_disabled: disabled_at.is_some(),
+            },
+        ))
+    }
+
+    /// Records the session's last use and where it came from.
+    pub fn touch(
+        conn: &mut PgConnection,
+        id: Uuid,
+        now: DateTime<Utc>,
+        ip: Option<&str>,
+        user_agent: Option<&str>,
+    ) -> QueryResult<usize> {
+        diesel::update(sessions::table.find(id))
+            .set((
+                sessions::last_used_at.eq(now),
+                ip.map(|ip| sessions::ip.eq(ip.to_owned())),
+                user_agent.map(|ua| sessions::user_agent.eq(ua.to_owned())),
+            ))
+            .execute(conn)
+    }
+
+    /// Revokes one session if it is not revoked yet; returns its id when this call revoked it.
+    pub fn revoke(
+        conn: &mut PgConnection,
+        id: Uuid,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> QueryResult<Vec<Uuid>> {
+        diesel::update(sessions::table)
+            .filter(sessions::id.eq(id))
+            .filter(sessions::revoked_at.is_null())
+            .set((
+                sessions::revoked_at.eq(now),
+                sessions::revoked_reason.eq(reason),
+            ))
+            .returning(sessions::id)
+            .get_results(conn)
+    }
+
+    /// Revokes every unrevoked session of a user but `keep`; returns the ids revoked.
+    pub fn revoke_all_of_user(
+        conn: &mut PgConnection,
+        user_id: Uuid,
+        keep: Option<Uuid>,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> QueryResult<Vec<Uuid>> {
+        diesel::update(sessions::table)
+            .filter(Self::of_user(user_id))
+            .filter(sessions::revoked_at.is_null())
+            .filter(sessions::id.ne(keep.unwrap_or_else(Uuid::nil)))
+            .set((
+                sessions::revoked_at.eq(now),
+                sessions::revoked_reason.eq(reason),
+            ))
+            .returning(sessions::id)
+            .get_results(conn)
+    }
+
+    /// A user's sessions that have not expired, newest first: live ones and revoked ones.
+    pub fn unexpired_of_user(
+        conn: &mut PgConnection,
+        user_id: Uuid,
+        now: DateTime<Utc>,
+        limit: i64,
+    ) -> QueryResult<Vec<Session>> {
+        sessions::table
+            .filter(Self::of_user(user_id))
+            .filter(sessions::expires_at.gt(now))
+            .order((sessions::created_at.desc(), sessions::id.desc()))
+            .limit(limit)
+            .select(Session::as_select())
+            .load(conn)
+    }
+
+    /// Live sessions per user, for the given users.
+    pub fn live_counts(
+        conn: &mut PgConnection,
+        user_ids: &[Uuid],
+        now: DateTime<Utc>,
+    ) -> QueryResult<HashMap<Uuid, i64>> {
+        let rows: Vec<(Uuid, i64)> = Self::live(now)
+            .filter(sessions::user_id.eq_any(user_ids))
+            .group_by(sessions::user_id)
+            .select((sessions::user_id, diesel::dsl::count_star()))
+            .load(conn)?;
+        Ok(rows.into_iter().collect())
+    }
+
+    pub fn count_live(conn: &mut PgConnection, now: DateTime<Utc>) -> QueryResult<i64> {
+        Self::live(now).count().get_result(conn)
+    }
+
+    /// One page of every user's live sessions, newest first, with the owner's name; fetches one
+    /// row more than `limit` so the caller can tell whether another page follows.
+    pub fn live_page(
+        conn: &mut PgConnection,
+        now: DateTime<Utc>,
+        offset: i64,
+        limit: i64,
+    ) -> QueryResult<Vec<(Session, String)>> {
+        Self::live(now)
+            .inner_join(users::table)
+            .order((sessions::created_at.desc(), sessions::id.desc()))
+            .limit(limit + 1)
+            .offset(offset)
+            .select((Session::as_select(), users::username))
+            .load(conn)
+    }
+
+    /// Sessions revoked after `since` (any instance may have revoked them), with when.
+    pub fn revoked_since(
+        conn: &mut PgConnection,
+        since: DateTime<Utc>,
+    ) -> QueryResult<Vec<(Uuid, Option<DateTime<Utc>>)>> {
+        sessions::table
+            .filter(sessions::revoked_at.gt(since))
+            .select((sessions::id, sessions::revoked_at))
+            .load(conn)
+    }
+
+    /// Whether the session is revoked; a session that no longer exists counts as revoked.
+    pub fn is_revoked(conn: &mut PgConnection, id: Uuid) -> QueryResult<bool> {
+        Ok(sessions::table
+            .find(id)
+            .select(sessions::revoked_at.is_not_null())
+            .first::<bool>(conn)
+            .optional()?
+            .unwrap_or(true))
     }
 }

@@ -1,20 +1,20 @@
 //! Verified access tokens, remembered until they expire, so a token presented again skips the
 //! signature check (EdDSA verification costs ~30 us; a lookup well under 1 us). Keyed by the whole
 //! compact token, so any changed byte is a miss. Expiry is still checked on every hit, revocation
-//! by the caller as for any token, and the cache is emptied whenever the signing keys change.
+//! by the caller as for any token.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-use super::tokens::AccessClaims;
+use super::claims::AccessClaims;
 
-pub struct TokenCache {
+pub(super) struct TokenCache {
     entries: RwLock<HashMap<Box<str>, Arc<AccessClaims>>>,
     capacity: usize,
 }
 
 impl TokenCache {
-    pub fn new(capacity: usize) -> Self {
+    pub(super) fn new(capacity: usize) -> Self {
         Self {
             entries: RwLock::new(HashMap::new()),
             capacity,
@@ -22,13 +22,13 @@ impl TokenCache {
     }
 
     /// The claims of a token verified before, if it is still within its validity window.
-    pub fn get(&self, token: &str, now: i64, leeway: i64) -> Option<Arc<AccessClaims>> {
+    pub(super) fn get(&self, token: &str, now: i64, leeway: i64) -> Option<Arc<AccessClaims>> {
         let entries = self.entries.read().unwrap_or_else(|p| p.into_inner());
         let claims = entries.get(token)?;
         (claims.exp + leeway > now && claims.nbf - leeway <= now).then(|| claims.clone())
     }
 
-    pub fn insert(&self, token: &str, claims: Arc<AccessClaims>, now: i64) {
+    pub(super) fn insert(&self, token: &str, claims: Arc<AccessClaims>, now: i64) {
         if self.capacity == 0 {
             return;
         }
@@ -43,19 +43,9 @@ impl TokenCache {
         entries.insert(token.into(), claims);
     }
 
-    pub fn clear(&self) {
-        self.entries
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .clear();
-    }
-
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    fn len(&self) -> usize {
         self.entries.read().unwrap_or_else(|p| p.into_inner()).len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
 
@@ -99,7 +89,5 @@ mod tests {
         assert!(cache.get("live", 100, 0).is_some());
         cache.insert("newer", claims(1_000), 100);
         assert!(cache.len() <= 2);
-        cache.clear();
-        assert!(cache.is_empty());
     }
 }

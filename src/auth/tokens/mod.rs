@@ -1,17 +1,19 @@
-//! Access tokens (JWS, `typ: at+jwt`) and opaque refresh tokens.
+//! Access tokens: JWS with `typ: at+jwt`, signed with the key ring's newest key, verified
+//! strictly, and remembered once verified.
 
-use std::sync::{Arc, RwLock};
+mod cache;
+mod claims;
 
-use aws_lc_rs::digest::{SHA256, digest};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use std::sync::Arc;
+
 use chrono::Utc;
 use jsonwebtoken::{Header, Validation, decode, decode_header, encode};
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::keys::KeyRing;
-use super::token_cache::TokenCache;
+pub use super::secrets::hash_secret as hash_refresh_token;
+use cache::TokenCache;
+pub use claims::{AccessClaims, TokenRejection};
 
 pub const ACCESS_TOKEN_TYPE: &str = "at+jwt";
 /// Clock skew tolerated on `exp`/`nbf`; the contract allows at most 30 s.
@@ -19,54 +21,12 @@ pub const LEEWAY_SECS: u64 = 5;
 /// Verified tokens remembered at most; ~1 KiB each.
 pub const CACHE_CAPACITY: usize = 20_000;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct AccessClaims {
-    pub iss: String,
-    pub aud: String,
-    pub sub: Uuid,
-    pub exp: i64,
-    pub iat: i64,
-    pub nbf: i64,
-    pub jti: Uuid,
-    pub sid: Uuid,
-    pub roles: Vec<String>,
-    pub username: String,
-}
-
-/// Why a token was refused; shown in `detail`, so it says nothing a forger could use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokenRejection {
-    Malformed,
-    UnknownKey,
-    WrongType,
-    Invalid,
-    Expired,
-}
-
-impl TokenRejection {
-    pub fn reason(self) -> &'static str {
-        match self {
-            Self::Malformed => "malformed token",
-            Self::UnknownKey => "unknown signing key",
-            Self::WrongType => "not an access token",
-            Self::Invalid => "signature or claims invalid",
-            Self::Expired => "token expired",
-        }
-    }
-}
-
 #[derive(Debug, thiserror::Error)]
 #[error("could not sign a token: {0}")]
 pub struct SignError(String);
 
-impl SignError {
-    pub fn from_message(message: String) -> Self {
-        Self(message)
-    }
-}
-
 pub struct TokenService {
-    keys: RwLock<Arc<KeyRing>>,
+    keys: KeyRing,
     cache: TokenCache,
     validation: Validation,
     issuer: String,
@@ -92,7 +52,7 @@ impl TokenService {
         validation.set_audience(&[audience.as_str()]);
         validation.set_required_spec_claims(&["exp", "nbf", "iat", "iss", "aud", "sub"]);
         Self {
-            keys: RwLock::new(Arc::new(keys)),
+            keys,
             cache: TokenCache::new(CACHE_CAPACITY),
             validation,
             issuer,
@@ -101,31 +61,22 @@ impl TokenService {
         }
     }
 
-    pub fn access_ttl_secs(&self) -> i64 {
-        self.access_ttl_secs
-    }
-
     /// The JWK Set other services verify our tokens with.
     pub fn jwks(&self) -> serde_json::Value {
-        serde_json::json!({ "keys": self.keys().public_jwks })
-    }
-
-    fn keys(&self) -> Arc<KeyRing> {
-        // A poisoned lock still holds a consistent Arc: keep serving with it.
-        match self.keys.read() {
-            Ok(k) => k.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
-        }
+        serde_json::json!({ "keys": self.keys.public_jwks })
     }
 
     pub fn issue(
         &self,
         user_id: Uuid,
         username: &str,
-        roles: Vec<String>,
+        mut roles: Vec<String>,
         session_id: Uuid,
     ) -> Result<IssuedAccessToken, SignError> {
-        let keys = self.keys();
+        // Roles are a set: sorted, so equal sets give equal claims.
+        roles.sort();
+        roles.dedup();
+        let keys = &self.keys;
         let now = Utc::now().timestamp();
         let claims = AccessClaims {
             iss: self.issuer.clone(),
@@ -162,12 +113,6 @@ impl TokenService {
         Ok(claims)
     }
 
-    /// Swaps in a new key ring (after a rotation) and forgets every cached verification.
-    pub fn replace_keys(&self, keys: KeyRing) {
-        *self.keys.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(keys);
-        self.cache.clear();
-    }
-
     fn verify_uncached(&self, token: &str) -> Result<AccessClaims, TokenRejection> {
         let header = decode_header(token).map_err(|_| TokenRejection::Malformed)?;
         if header
@@ -179,7 +124,7 @@ impl TokenService {
         {
             return Err(TokenRejection::WrongType);
         }
-        let keys = self.keys();
+        let keys = &self.keys;
         if header.alg != keys.algorithm {
             return Err(TokenRejection::Invalid);
         }
@@ -192,25 +137,4 @@ impl TokenService {
             })?;
         Ok(data.claims)
     }
-}
-
-/// A fresh refresh token: 256 random bits, URL-safe. Only its hash is stored.
-pub fn new_refresh_token() -> Result<(String, Vec<u8>), SignError> {
-    let mut bytes = [0u8; 32];
-    aws_lc_rs::rand::fill(&mut bytes).map_err(|e| SignError(e.to_string()))?;
-    let token = URL_SAFE_NO_PAD.encode(bytes);
-    let hash = hash_refresh_token(&token);
-    Ok((token, hash))
-}
-
-pub fn hash_refresh_token(token: &str) -> Vec<u8> {
-    digest(&SHA256, token.as_bytes()).as_ref().to_vec()
-}
-
-/// Roles are a set; the token lists them sorted so equal sets give equal claims.
-pub fn sorted_roles(roles: impl IntoIterator<Item = String>) -> Vec<String> {
-    let mut roles: Vec<String> = roles.into_iter().collect();
-    roles.sort();
-    roles.dedup();
-    roles
 }

@@ -5,7 +5,8 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
-use crate::db::StoreError;
+use crate::identity::AuthError;
+use crate::services::{self, log_chain};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -36,7 +37,7 @@ pub enum ApiError {
     #[error("rate limited")]
     RateLimited { retry_after_secs: u64 },
     #[error("service unavailable")]
-    ServiceUnavailable(#[source] StoreError),
+    ServiceUnavailable(#[source] services::Error),
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -102,24 +103,39 @@ impl ApiError {
     }
 }
 
-impl From<StoreError> for ApiError {
-    fn from(e: StoreError) -> Self {
+impl From<services::Error> for ApiError {
+    fn from(e: services::Error) -> Self {
+        use services::Error as E;
         match e {
-            StoreError::Unavailable(_) | StoreError::Canceled => Self::ServiceUnavailable(e),
-            other => Self::internal(other),
+            E::Invalid(detail) => Self::InvalidRequest(detail),
+            E::UsernameTaken => Self::UsernameTaken,
+            E::EmailTaken => Self::EmailTaken,
+            E::RoleExists => Self::RoleExists,
+            E::InvalidCredentials => Self::InvalidCredentials,
+            E::AccountDisabled => Self::AccountDisabled,
+            // The API has no role-gated login; should one appear, it must not say more than this.
+            E::NotPermitted => Self::InvalidCredentials,
+            E::InvalidGrant => Self::InvalidGrant,
+            E::NotFound => Self::NotFound,
+            E::Busy => Self::RateLimited {
+                retry_after_secs: 1,
+            },
+            e if e.is_unavailable() => Self::ServiceUnavailable(e),
+            E::Store(s) => Self::internal(s),
+            E::Internal(cause) => Self::Internal(cause),
         }
     }
 }
 
-/// Logs an error with every cause, for the 500s whose body says nothing.
-pub fn log_chain(context: &str, e: &(dyn std::error::Error + 'static)) {
-    let mut line = format!("{context}: {e}");
-    let mut source = e.source();
-    while let Some(cause) = source {
-        line.push_str(&format!(": {cause}"));
-        source = cause.source();
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> Self {
+        match e {
+            AuthError::Unauthenticated(why) => Self::InvalidToken(why),
+            AuthError::InsufficientRole => Self::InsufficientRole,
+            AuthError::Service(e) => e.into(),
+            AuthError::Misconfigured(what) => Self::internal(std::io::Error::other(what)),
+        }
     }
-    log::error!("{line}");
 }
 
 impl ResponseError for ApiError {

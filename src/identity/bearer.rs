@@ -1,0 +1,79 @@
+//! Bearer access tokens: read from the `Authorization` header only, verified without a database
+//! round trip (signature, claims, in-memory revocation state), with the database asked instead
+//! when that state has not been synced for a while.
+
+use actix_web::HttpRequest;
+use actix_web::http::header;
+use chrono::{DateTime, Utc};
+
+use super::AuthError;
+use crate::auth::revocation::revoked_in_database;
+use crate::db;
+use crate::domain::{Credential, Principal};
+use crate::services;
+use crate::state::AppState;
+
+/// The token from `Authorization: Bearer …`; never from a query string.
+fn bearer_token(req: &HttpRequest) -> Result<&str, AuthError> {
+    let malformed = AuthError::Unauthenticated("malformed authorization header");
+    let value = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .ok_or(AuthError::Unauthenticated("no bearer token"))?
+        .to_str()
+        .map_err(|_| AuthError::Unauthenticated("malformed authorization header"))?;
+    let (scheme, token) = value.split_once(' ').ok_or(malformed)?;
+    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+        return Err(AuthError::Unauthenticated("no bearer token"));
+    }
+    Ok(token.trim())
+}
+
+pub(super) async fn authenticate(
+    req: &HttpRequest,
+    state: &AppState,
+) -> Result<Principal, AuthError> {
+    let claims = state
+        .tokens
+        .verify(bearer_token(req)?)
+        .map_err(|r| AuthError::Unauthenticated(r.reason()))?;
+    let issued = claims.issued_at();
+    if state.revocation.is_revoked(claims.sub, claims.sid, issued) {
+        return Err(AuthError::Unauthenticated("token revoked"));
+    }
+    let principal = Principal {
+        user_id: claims.sub,
+        username: claims.username.clone(),
+        roles: claims.roles.clone(),
+        session_id: claims.sid,
+        credential: Credential::Bearer,
+    };
+    confirm_not_revoked(state, &principal, issued).await?;
+    Ok(principal)
+}
+
+/// When the revocation state has not been synced for a while, other instances' revocations may be
+/// missing from it: ask the database instead. If the database cannot answer either, the local
+/// state (which always has this instance's own revocations) decides.
+async fn confirm_not_revoked(
+    state: &AppState,
+    principal: &Principal,
+    issued: DateTime<Utc>,
+) -> Result<(), AuthError> {
+    if !state.revocation.is_stale(Utc::now()) {
+        return Ok(());
+    }
+    let (user_id, session_id) = (principal.user_id, principal.session_id);
+    let answer = db::run(&state.pool, move |conn| {
+        revoked_in_database(conn, user_id, session_id, issued).map_err(services::Error::from)
+    })
+    .await;
+    match answer {
+        Ok(true) => Err(AuthError::Unauthenticated("token revoked")),
+        Ok(false) => Ok(()),
+        Err(e) => {
+            log::warn!("revocation state is stale and the database did not answer: {e}");
+            Ok(())
+        }
+    }
+}
