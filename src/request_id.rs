@@ -4,12 +4,9 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::{Error, HttpMessage};
+use actix_web::Error;
 
 pub const HEADER: HeaderName = HeaderName::from_static("x-request-id");
-
-#[derive(Debug, Clone)]
-pub struct RequestId(pub HeaderValue);
 
 fn acceptable(value: &HeaderValue) -> bool {
     let bytes = value.as_bytes();
@@ -30,9 +27,6 @@ pub async fn middleware(
         .filter(|v| acceptable(v))
         .cloned()
         .or_else(|| HeaderValue::from_str(&uuid::Uuid::now_v7().to_string()).ok());
-    if let Some(id) = &id {
-        req.extensions_mut().insert(RequestId(id.clone()));
-    }
     let mut res = next.call(req).await?;
     if let Some(id) = id {
         res.headers_mut().insert(HEADER, id);
