@@ -77,9 +77,9 @@ async fn create_admin_reads_the_password_from_stdin() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let pair: serde_json::Value = app.login("operator", PASSWORD).await.json().await.unwrap();
+    let operator = app.log_in_as("operator").await;
     let me: serde_json::Value = app
-        .me(pair["access_token"].as_str().unwrap())
+        .get_me(&operator.access_token)
         .await
         .json()
         .await

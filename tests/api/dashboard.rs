@@ -2,10 +2,10 @@
 //! tests in tests/e2e drive the same pages in Chromium.)
 
 use diesel::prelude::*;
-use reqwest::{Client, Method, Response, StatusCode};
-use serde_json::Value;
+use reqwest::{Client, Response, StatusCode};
+use serde_json::{Value, json};
 
-use crate::helpers::{ADMIN, PASSWORD, TestApp, access, spawn_admin_app, spawn_app_with};
+use crate::helpers::{ADMIN, PASSWORD, TestApp, spawn_admin_app, spawn_app_with};
 
 /// A browser: its own cookie jar, no redirects followed.
 struct Browser<'a> {
@@ -80,12 +80,6 @@ impl<'a> Browser<'a> {
     }
 }
 
-async fn user_id(app: &TestApp, username: &str) -> String {
-    let pair: Value = app.login(username, PASSWORD).await.json().await.unwrap();
-    let me: Value = app.me(access(&pair)).await.json().await.unwrap();
-    me["id"].as_str().unwrap().to_owned()
-}
-
 #[tokio::test]
 async fn anonymous_visitors_are_sent_to_the_login_form() {
     let app = spawn_admin_app().await;
@@ -119,18 +113,10 @@ async fn anonymous_visitors_are_sent_to_the_login_form() {
 #[tokio::test]
 async fn every_refused_login_looks_the_same() {
     let app = spawn_admin_app().await;
-    app.user_with_tokens("alice").await;
-    let disabled = app.user_with_tokens("dora").await;
-    let admin = app.admin_token().await;
-    let dora = user_id(&app, "dora").await;
-    app.call(
-        Method::POST,
-        &format!("/api/admin/users/{dora}/disable"),
-        &admin,
-        None,
-    )
-    .await;
-    let _ = disabled;
+    app.signed_in_user("alice").await;
+    let dora = app.signed_in_user("dora").await;
+    let admin = app.signed_in_admin().await;
+    app.post_admin_disable(&admin.access_token, &dora.id).await;
 
     let b = Browser::new(&app);
     let mut messages = Vec::new();
@@ -230,10 +216,9 @@ async fn a_dashboard_session_is_a_revocable_server_side_session() {
     assert!(b.html("/admin").await.contains("Overview"));
 
     // It is listed with the admin's sessions, as kind "dashboard"...
-    let api = app.admin_token().await;
-    let me = user_id(&app, ADMIN).await;
+    let admin = app.signed_in_admin().await;
     let detail: Value = app
-        .call(Method::GET, &format!("/api/admin/users/{me}"), &api, None)
+        .get_admin_user(&admin.access_token, &admin.id)
         .await
         .json()
         .await
@@ -246,9 +231,11 @@ async fn a_dashboard_session_is_a_revocable_server_side_session() {
         .expect("the dashboard session is listed")
         .clone();
     // ...and revoking it anywhere signs the browser out on its next request.
-    let path = format!("/api/admin/sessions/{}", dashboard["id"].as_str().unwrap());
+    let session_id = dashboard["id"].as_str().unwrap();
     assert_eq!(
-        app.call(Method::DELETE, &path, &api, None).await.status(),
+        app.delete_admin_session(&admin.access_token, session_id)
+            .await
+            .status(),
         StatusCode::NO_CONTENT
     );
     let res = b.get("/admin").await;
@@ -285,7 +272,7 @@ async fn every_page_renders_with_the_security_headers() {
     let app = spawn_admin_app().await;
     let b = Browser::new(&app);
     b.login(ADMIN, PASSWORD).await;
-    let id = user_id(&app, ADMIN).await;
+    let id = app.signed_in_admin().await.id;
     for path in [
         "/admin",
         "/admin/users",
@@ -338,11 +325,10 @@ async fn every_page_renders_with_the_security_headers() {
 #[tokio::test]
 async fn a_form_without_the_right_csrf_token_is_refused_and_changes_nothing() {
     let app = spawn_admin_app().await;
-    app.user_with_tokens("alice").await;
-    let alice = user_id(&app, "alice").await;
+    let alice = app.signed_in_user("alice").await;
     let b = Browser::new(&app);
     b.login(ADMIN, PASSWORD).await;
-    let path = format!("/admin/users/{alice}/roles");
+    let path = format!("/admin/users/{}/roles", alice.id);
     let good = b.csrf().await;
     for fields in [
         vec![("roles", "admin")],
@@ -370,8 +356,8 @@ async fn a_form_without_the_right_csrf_token_is_refused_and_changes_nothing() {
         .unwrap();
     assert_eq!(evil_origin.status(), StatusCode::FORBIDDEN);
     for form in [
-        format!("/admin/users/{alice}/disable"),
-        format!("/admin/users/{alice}/sessions/revoke"),
+        format!("/admin/users/{}/disable", alice.id),
+        format!("/admin/users/{}/sessions/revoke", alice.id),
         "/admin/roles".into(),
         "/admin/logout".into(),
     ] {
@@ -382,9 +368,9 @@ async fn a_form_without_the_right_csrf_token_is_refused_and_changes_nothing() {
         );
     }
     // Nothing happened.
-    let pair: Value = app.login("alice", PASSWORD).await.json().await.unwrap();
-    let me: Value = app.me(access(&pair)).await.json().await.unwrap();
-    assert_eq!(me["roles"], serde_json::json!(["user"]));
+    let fresh = alice.another_session(&app).await;
+    let me: Value = app.get_me(&fresh.access_token).await.json().await.unwrap();
+    assert_eq!(me["roles"], json!(["user"]));
     assert_eq!(
         app.audit_count("roles_changed")
             + app.audit_count("user_disabled")
@@ -401,8 +387,7 @@ async fn a_form_without_the_right_csrf_token_is_refused_and_changes_nothing() {
 #[tokio::test]
 async fn granting_a_role_and_revoking_sessions_from_the_user_page() {
     let app = spawn_admin_app().await;
-    let alice_tokens = app.user_with_tokens("alice").await;
-    let alice = user_id(&app, "alice").await;
+    let alice = app.signed_in_user("alice").await;
     let b = Browser::new(&app);
     b.login(ADMIN, PASSWORD).await;
     let token = b.csrf().await;
@@ -430,7 +415,7 @@ async fn granting_a_role_and_revoking_sessions_from_the_user_page() {
             .contains("Role billing created.")
     );
 
-    let path = format!("/admin/users/{alice}");
+    let path = format!("/admin/users/{}", alice.id);
     let res = b
         .post(
             &format!("{path}/roles"),
@@ -447,11 +432,11 @@ async fn granting_a_role_and_revoking_sessions_from_the_user_page() {
     assert!(page.contains("Roles saved: billing, user."));
     assert!(page.contains(r#"name="roles" value="billing" checked"#));
     assert_eq!(
-        app.me(access(&alice_tokens)).await.status(),
+        app.get_me(&alice.access_token).await.status(),
         StatusCode::UNAUTHORIZED
     );
 
-    let fresh: Value = app.login("alice", PASSWORD).await.json().await.unwrap();
+    let fresh = alice.another_session(&app).await;
     let res = b
         .post(
             &format!("{path}/sessions/revoke"),
@@ -461,7 +446,7 @@ async fn granting_a_role_and_revoking_sessions_from_the_user_page() {
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert!(b.html(&path).await.contains("Revoked"));
     assert_eq!(
-        app.me(access(&fresh)).await.status(),
+        app.get_me(&fresh.access_token).await.status(),
         StatusCode::UNAUTHORIZED
     );
 
@@ -481,11 +466,11 @@ async fn granting_a_role_and_revoking_sessions_from_the_user_page() {
 #[tokio::test]
 async fn the_guard_rails_hold_and_the_page_says_why() {
     let app = spawn_admin_app().await;
-    let me = user_id(&app, ADMIN).await;
+    let admin = app.signed_in_admin().await;
     let b = Browser::new(&app);
     b.login(ADMIN, PASSWORD).await;
     let token = b.csrf().await;
-    let path = format!("/admin/users/{me}");
+    let path = format!("/admin/users/{}", admin.id);
     let page = b.html(&path).await;
     assert!(page.contains("You cannot remove your own admin role."));
     assert!(page.contains("You cannot disable your own account."));
@@ -571,7 +556,7 @@ async fn search_filter_and_pages_on_the_users_page() {
 #[tokio::test]
 async fn overview_sessions_and_audit_pages_show_what_happened() {
     let app = spawn_admin_app().await;
-    app.user_with_tokens("alice").await;
+    app.signed_in_user("alice").await;
     app.login("alice", "wrong password!!").await;
     let b = Browser::new(&app);
     b.login(ADMIN, PASSWORD).await;
@@ -601,25 +586,20 @@ async fn overview_sessions_and_audit_pages_show_what_happened() {
 #[tokio::test]
 async fn a_non_admin_session_gets_403_once_the_role_is_gone() {
     let app = spawn_admin_app().await;
-    app.user_with_tokens("deputy").await;
-    let deputy = user_id(&app, "deputy").await;
-    let api = app.admin_token().await;
-    let body = serde_json::json!({ "roles": ["admin", "user"] });
-    app.call(
-        Method::PUT,
-        &format!("/api/admin/users/{deputy}/roles"),
-        &api,
-        Some(body),
+    let deputy = app.signed_in_user("deputy").await;
+    let admin = app.signed_in_admin().await;
+    app.put_admin_user_roles(
+        &admin.access_token,
+        &deputy.id,
+        &json!({ "roles": ["admin", "user"] }),
     )
     .await;
     let b = Browser::new(&app);
     b.login("deputy", PASSWORD).await;
-    let body = serde_json::json!({ "roles": ["user"] });
-    app.call(
-        Method::PUT,
-        &format!("/api/admin/users/{deputy}/roles"),
-        &api,
-        Some(body),
+    app.put_admin_user_roles(
+        &admin.access_token,
+        &deputy.id,
+        &json!({ "roles": ["user"] }),
     )
     .await;
     assert_eq!(b.get("/admin/users").await.status(), StatusCode::FORBIDDEN);

@@ -1,37 +1,38 @@
+//! Health checks, request ids, and what any visitor sees: problem+json 404s, the home page.
+
 use reqwest::StatusCode;
 
-use crate::helpers::{assert_problem, spawn_app};
+use crate::helpers::{PASSWORD, assert_problem, spawn_app, url_for_database};
 
 #[tokio::test]
 async fn healthz_and_readyz_answer_200_on_a_migrated_database() {
     let app = spawn_app().await;
-    assert_eq!(app.get("/healthz").await.status(), StatusCode::OK);
-    assert_eq!(app.get("/readyz").await.status(), StatusCode::OK);
+    assert_eq!(app.get_healthz().await.status(), StatusCode::OK);
+    assert_eq!(app.get_readyz().await.status(), StatusCode::OK);
 }
 
 #[tokio::test]
 async fn readyz_answers_503_when_the_database_is_gone() {
     let app = spawn_app().await;
     use diesel::prelude::*;
-    let mut admin =
-        diesel::PgConnection::establish(&crate::helpers::url_for_database("postgres")).unwrap();
+    let mut admin = diesel::PgConnection::establish(&url_for_database("postgres")).unwrap();
     diesel::sql_query(format!("DROP DATABASE {} WITH (FORCE)", app.db.name))
         .execute(&mut admin)
         .unwrap();
     assert_eq!(
-        app.get("/readyz").await.status(),
+        app.get_readyz().await.status(),
         StatusCode::SERVICE_UNAVAILABLE
     );
-    assert_eq!(app.get("/healthz").await.status(), StatusCode::OK);
+    assert_eq!(app.get_healthz().await.status(), StatusCode::OK);
     // A request that needs the database gets 503, not 500.
-    let res = app.login("alice", crate::helpers::PASSWORD).await;
+    let res = app.login("alice", PASSWORD).await;
     assert_problem(res, 503, "service_unavailable").await;
 }
 
 #[tokio::test]
 async fn every_response_carries_a_request_id() {
     let app = spawn_app().await;
-    let generated = app.get("/healthz").await;
+    let generated = app.get_healthz().await;
     let id = generated.headers()["x-request-id"]
         .to_str()
         .unwrap()

@@ -3,6 +3,7 @@
 //! a user could not see from outside (audit rows, stored hashes).
 
 use std::collections::HashMap;
+use std::fmt::Display;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::{Arc, OnceLock};
 
@@ -11,7 +12,8 @@ use authd::Application;
 use authd::config::Config;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
-use reqwest::{Client, Response, StatusCode};
+use reqwest::{Client, Method, Response, StatusCode};
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 /// A password that passes the default policy.
@@ -148,6 +150,7 @@ impl Drop for TestDb {
     }
 }
 
+/// A running server on its own database, with a method per endpoint the tests call.
 pub struct TestApp {
     pub address: String,
     pub client: Client,
@@ -218,20 +221,30 @@ impl TestApp {
         format!("{}{path}", self.address)
     }
 
+    /// A GET without credentials: pages, static files, deliberately anonymous calls.
     pub async fn get(&self, path: &str) -> Response {
         self.client.get(self.url(path)).send().await.unwrap()
     }
 
-    pub async fn get_with_token(&self, path: &str, token: &str) -> Response {
-        self.client
-            .get(self.url(path))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap()
+    /// A request with `token` as its Bearer credential and, if given, a JSON body.
+    async fn authorized(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: Option<&Value>,
+    ) -> Response {
+        let mut request = self
+            .client
+            .request(method, self.url(path))
+            .bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        request.send().await.unwrap()
     }
 
-    pub async fn post_json(&self, path: &str, body: &Value) -> Response {
+    async fn post_json(&self, path: &str, body: &Value) -> Response {
         self.client
             .post(self.url(path))
             .json(body)
@@ -240,66 +253,188 @@ impl TestApp {
             .unwrap()
     }
 
+    // /api/auth. One method per endpoint, named after it; each returns the response as it came,
+    // for the test to assert on. Tests that send something odd on purpose use `client` directly.
+
+    /// `POST /api/auth/register` with any JSON body.
+    pub async fn post_register(&self, body: &Value) -> Response {
+        self.post_json("/api/auth/register", body).await
+    }
+
+    /// `POST /api/auth/register` with just a username and a password.
     pub async fn register(&self, username: &str, password: &str) -> Response {
-        self.post_json(
-            "/api/auth/register",
-            &json!({ "username": username, "password": password }),
-        )
-        .await
+        self.post_register(&json!({ "username": username, "password": password }))
+            .await
     }
 
+    /// `POST /api/auth/login` with any JSON body.
+    pub async fn post_login(&self, body: &Value) -> Response {
+        self.post_json("/api/auth/login", body).await
+    }
+
+    /// `POST /api/auth/login` with a username and a password.
     pub async fn login(&self, username: &str, password: &str) -> Response {
-        self.post_json(
-            "/api/auth/login",
-            &json!({ "username": username, "password": password }),
-        )
-        .await
+        self.post_login(&json!({ "username": username, "password": password }))
+            .await
     }
 
+    /// `POST /api/auth/refresh` with any JSON body.
+    pub async fn post_refresh(&self, body: &Value) -> Response {
+        self.post_json("/api/auth/refresh", body).await
+    }
+
+    /// `POST /api/auth/refresh` with `refresh_token`.
     pub async fn refresh(&self, refresh_token: &str) -> Response {
-        self.post_json(
-            "/api/auth/refresh",
-            &json!({ "refresh_token": refresh_token }),
-        )
-        .await
+        self.post_refresh(&json!({ "refresh_token": refresh_token }))
+            .await
     }
 
-    /// A request with a bearer token and an optional JSON body.
-    pub async fn call(
+    /// Refreshes `refresh_token`, which must succeed: the rotated pair.
+    pub async fn refreshed(&self, refresh_token: &str) -> TokenPair {
+        let res = self.refresh(refresh_token).await;
+        assert_eq!(res.status(), StatusCode::OK, "refresh");
+        res.json().await.unwrap()
+    }
+
+    pub async fn post_logout(&self, token: &str) -> Response {
+        self.authorized(Method::POST, "/api/auth/logout", token, None)
+            .await
+    }
+
+    pub async fn post_logout_all(&self, token: &str) -> Response {
+        self.authorized(Method::POST, "/api/auth/logout-all", token, None)
+            .await
+    }
+
+    pub async fn get_me(&self, token: &str) -> Response {
+        self.authorized(Method::GET, "/api/auth/me", token, None)
+            .await
+    }
+
+    pub async fn post_password(&self, token: &str, body: &Value) -> Response {
+        self.authorized(Method::POST, "/api/auth/password", token, Some(body))
+            .await
+    }
+
+    pub async fn get_sessions(&self, token: &str) -> Response {
+        self.authorized(Method::GET, "/api/auth/sessions", token, None)
+            .await
+    }
+
+    pub async fn delete_session(&self, token: &str, session_id: impl Display) -> Response {
+        let path = format!("/api/auth/sessions/{session_id}");
+        self.authorized(Method::DELETE, &path, token, None).await
+    }
+
+    // /api/admin.
+
+    /// `GET /api/admin/users`, with `query` (already encoded, without the `?`) if not empty.
+    pub async fn get_admin_users(&self, token: &str, query: &str) -> Response {
+        let path = if query.is_empty() {
+            "/api/admin/users".to_owned()
+        } else {
+            format!("/api/admin/users?{query}")
+        };
+        self.authorized(Method::GET, &path, token, None).await
+    }
+
+    pub async fn get_admin_user(&self, token: &str, user_id: impl Display) -> Response {
+        let path = format!("/api/admin/users/{user_id}");
+        self.authorized(Method::GET, &path, token, None).await
+    }
+
+    pub async fn put_admin_user_roles(
         &self,
-        method: reqwest::Method,
-        path: &str,
         token: &str,
-        body: Option<Value>,
+        user_id: impl Display,
+        body: &Value,
     ) -> Response {
-        let mut req = self
-            .client
-            .request(method, self.url(path))
-            .bearer_auth(token);
-        if let Some(body) = body {
-            req = req.json(&body);
-        }
-        req.send().await.unwrap()
+        let path = format!("/api/admin/users/{user_id}/roles");
+        self.authorized(Method::PUT, &path, token, Some(body)).await
     }
 
-    /// Logs in the bootstrap administrator of [`spawn_admin_app`]; returns the access token.
-    pub async fn admin_token(&self) -> String {
-        let pair: Value = self.login(ADMIN, PASSWORD).await.json().await.unwrap();
-        pair["access_token"].as_str().unwrap().to_owned()
+    pub async fn post_admin_disable(&self, token: &str, user_id: impl Display) -> Response {
+        let path = format!("/api/admin/users/{user_id}/disable");
+        self.authorized(Method::POST, &path, token, None).await
     }
 
-    pub async fn me(&self, token: &str) -> Response {
-        self.get_with_token("/api/auth/me", token).await
+    pub async fn post_admin_enable(&self, token: &str, user_id: impl Display) -> Response {
+        let path = format!("/api/admin/users/{user_id}/enable");
+        self.authorized(Method::POST, &path, token, None).await
     }
 
-    /// Registers `username` with [`PASSWORD`] and logs in: returns the token pair.
-    pub async fn user_with_tokens(&self, username: &str) -> Value {
+    pub async fn delete_admin_user_sessions(&self, token: &str, user_id: impl Display) -> Response {
+        let path = format!("/api/admin/users/{user_id}/sessions");
+        self.authorized(Method::DELETE, &path, token, None).await
+    }
+
+    pub async fn delete_admin_session(&self, token: &str, session_id: impl Display) -> Response {
+        let path = format!("/api/admin/sessions/{session_id}");
+        self.authorized(Method::DELETE, &path, token, None).await
+    }
+
+    pub async fn get_admin_roles(&self, token: &str) -> Response {
+        self.authorized(Method::GET, "/api/admin/roles", token, None)
+            .await
+    }
+
+    pub async fn post_admin_roles(&self, token: &str, body: &Value) -> Response {
+        self.authorized(Method::POST, "/api/admin/roles", token, Some(body))
+            .await
+    }
+
+    // Verification, keys, health.
+
+    /// `GET /auth/verify`, with `?role=` when a role is required.
+    pub async fn get_verify(&self, token: &str, role: Option<&str>) -> Response {
+        let path = match role {
+            Some(role) => format!("/auth/verify?role={role}"),
+            None => "/auth/verify".to_owned(),
+        };
+        self.authorized(Method::GET, &path, token, None).await
+    }
+
+    pub async fn get_jwks(&self) -> Response {
+        self.get("/.well-known/jwks.json").await
+    }
+
+    pub async fn get_healthz(&self) -> Response {
+        self.get("/healthz").await
+    }
+
+    pub async fn get_readyz(&self) -> Response {
+        self.get("/readyz").await
+    }
+
+    // Test users: the setup most tests start from.
+
+    /// Registers `username` with [`PASSWORD`], logs in and asks `/api/auth/me` who that is.
+    pub async fn signed_in_user(&self, username: &str) -> TestUser {
         assert_eq!(
             self.register(username, PASSWORD).await.status(),
-            StatusCode::CREATED
+            StatusCode::CREATED,
+            "registration of {username}"
         );
+        self.signed_in(username).await
+    }
+
+    /// The bootstrap administrator of [`spawn_admin_app`], logged in.
+    pub async fn signed_in_admin(&self) -> TestUser {
+        self.signed_in(ADMIN).await
+    }
+
+    async fn signed_in(&self, username: &str) -> TestUser {
+        let tokens = self.log_in_as(username).await;
+        let res = self.get_me(&tokens.access_token).await;
+        assert_eq!(res.status(), StatusCode::OK, "/api/auth/me of {username}");
+        let me: Value = res.json().await.unwrap();
+        TestUser::new(username, me["id"].as_str().unwrap(), tokens)
+    }
+
+    /// Logs `username` in with [`PASSWORD`], which must succeed: a new session's tokens.
+    pub async fn log_in_as(&self, username: &str) -> TokenPair {
         let res = self.login(username, PASSWORD).await;
-        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(res.status(), StatusCode::OK, "login of {username}");
         res.json().await.unwrap()
     }
 
@@ -313,17 +448,44 @@ impl TestApp {
     }
 }
 
+/// The tokens that login and refresh answer with.
+#[derive(Debug, Clone, Deserialize)]
+pub struct TokenPair {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub session_id: String,
+    pub refresh_expires_in: i64,
+}
+
+/// A registered user (password [`PASSWORD`]) and the tokens of one of their sessions.
+#[derive(Debug, Clone)]
+pub struct TestUser {
+    pub username: String,
+    pub id: String,
+    pub access_token: String,
+    pub refresh_token: String,
+    pub session_id: String,
+}
+
+impl TestUser {
+    fn new(username: &str, id: &str, tokens: TokenPair) -> Self {
+        Self {
+            username: username.to_owned(),
+            id: id.to_owned(),
+            access_token: tokens.access_token,
+            refresh_token: tokens.refresh_token,
+            session_id: tokens.session_id,
+        }
+    }
+
+    /// The same user logged in once more: another session, with its own tokens.
+    pub async fn another_session(&self, app: &TestApp) -> TestUser {
+        let tokens = app.log_in_as(&self.username).await;
+        TestUser::new(&self.username, &self.id, tokens)
+    }
+}
+
 /// Asserts a problem+json error with `status` and `code`; returns the body.
-/// The `access_token` of a token pair.
-pub fn access(pair: &Value) -> &str {
-    pair["access_token"].as_str().unwrap()
-}
-
-/// The `refresh_token` of a token pair.
-pub fn refresh_of(pair: &Value) -> &str {
-    pair["refresh_token"].as_str().unwrap()
-}
-
 pub async fn assert_problem(res: Response, status: u16, code: &str) -> Value {
     assert_eq!(res.status().as_u16(), status, "unexpected status");
     let content_type = res

@@ -4,11 +4,11 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, jwk::JwkSet};
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::helpers::{access, spawn_app, spawn_app_with};
+use crate::helpers::{TestApp, spawn_app, spawn_app_with};
 
-async fn verify_with_jwks(app: &crate::helpers::TestApp, alg: Algorithm) {
-    let pair = app.user_with_tokens("alice").await;
-    let res = app.get("/.well-known/jwks.json").await;
+async fn verify_with_jwks(app: &TestApp, alg: Algorithm) {
+    let alice = app.signed_in_user("alice").await;
+    let res = app.get_jwks().await;
     assert_eq!(res.status(), StatusCode::OK);
     assert!(
         res.headers()["content-type"]
@@ -17,7 +17,7 @@ async fn verify_with_jwks(app: &crate::helpers::TestApp, alg: Algorithm) {
             .contains("json")
     );
     let set: JwkSet = res.json().await.unwrap();
-    let token = access(&pair);
+    let token = &alice.access_token;
     let kid = jsonwebtoken::decode_header(token).unwrap().kid.unwrap();
     let jwk = set.find(&kid).expect("the token's kid is published");
     let key = DecodingKey::from_jwk(jwk).unwrap();
@@ -49,12 +49,7 @@ async fn hs256_publishes_no_key() {
         ("AUTHD_JWT_SECRET", "0123456789abcdef0123456789abcdef!"),
     ])
     .await;
-    let set: Value = app
-        .get("/.well-known/jwks.json")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let set: Value = app.get_jwks().await.json().await.unwrap();
     assert_eq!(set["keys"], serde_json::json!([]));
     assert!(!set.to_string().contains("0123456789"));
 }

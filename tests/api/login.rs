@@ -1,9 +1,11 @@
+//! Login: the token pair, what is stored of it, identical refusals, the hashing queue.
+
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, assert_problem, spawn_app};
+use crate::helpers::{PASSWORD, TokenPair, assert_problem, spawn_app, spawn_app_with};
 
 fn decode_part(token: &str, index: usize) -> Value {
     let part = token.split('.').nth(index).unwrap();
@@ -60,8 +62,8 @@ async fn only_the_refresh_token_hash_is_stored() {
     use authd::db::schema::refresh_tokens;
     use diesel::prelude::*;
     let app = spawn_app().await;
-    let pair = app.user_with_tokens("alice").await;
-    let refresh = pair["refresh_token"].as_str().unwrap();
+    let alice = app.signed_in_user("alice").await;
+    let refresh = alice.refresh_token.as_str();
     let stored: Vec<Vec<u8>> = refresh_tokens::table
         .select(refresh_tokens::token_hash)
         .load(&mut app.db.connect())
@@ -75,7 +77,7 @@ async fn only_the_refresh_token_hash_is_stored() {
 async fn login_records_the_session_and_last_login() {
     let app = spawn_app().await;
     app.register("alice", PASSWORD).await;
-    let pair: Value = app
+    let tokens: TokenPair = app
         .client
         .post(app.url("/api/auth/login"))
         .header("user-agent", "authd-tests/1.0")
@@ -86,12 +88,7 @@ async fn login_records_the_session_and_last_login() {
         .json()
         .await
         .unwrap();
-    let me: Value = app
-        .me(pair["access_token"].as_str().unwrap())
-        .await
-        .json()
-        .await
-        .unwrap();
+    let me: Value = app.get_me(&tokens.access_token).await.json().await.unwrap();
     assert!(me["last_login_at"].is_string());
 
     use authd::db::schema::sessions;
@@ -136,33 +133,27 @@ async fn login_looks_usernames_up_case_insensitively() {
 async fn login_refuses_bad_bodies_like_register() {
     let app = spawn_app().await;
     assert_problem(
-        app.post_json("/api/auth/login", &json!({ "username": "a" }))
-            .await,
+        app.post_login(&json!({ "username": "a" })).await,
         400,
         "invalid_request",
     )
     .await;
     let extra = json!({ "username": "alice", "password": PASSWORD, "remember": true });
-    assert_problem(
-        app.post_json("/api/auth/login", &extra).await,
-        400,
-        "invalid_request",
-    )
-    .await;
+    assert_problem(app.post_login(&extra).await, 400, "invalid_request").await;
 }
 
 #[tokio::test]
 async fn each_login_opens_a_distinct_session() {
     let app = spawn_app().await;
-    let first = app.user_with_tokens("alice").await;
-    let second: Value = app.login("alice", PASSWORD).await.json().await.unwrap();
-    assert_ne!(first["session_id"], second["session_id"]);
-    assert_ne!(first["refresh_token"], second["refresh_token"]);
+    let first = app.signed_in_user("alice").await;
+    let second = first.another_session(&app).await;
+    assert_ne!(first.session_id, second.session_id);
+    assert_ne!(first.refresh_token, second.refresh_token);
 }
 
 #[tokio::test]
 async fn a_login_flood_beyond_the_queue_is_answered_429_at_once() {
-    let app = crate::helpers::spawn_app_with(&[("AUTHD_HASH_QUEUE", "2")]).await;
+    let app = spawn_app_with(&[("AUTHD_HASH_QUEUE", "2")]).await;
     app.register("alice", PASSWORD).await;
     let attempts = (0..40).map(|_| app.login("alice", PASSWORD));
     let results = futures_util::future::join_all(attempts).await;
@@ -173,7 +164,7 @@ async fn a_login_flood_beyond_the_queue_is_answered_429_at_once() {
             200 => ok += 1,
             429 => {
                 assert_eq!(res.headers()["retry-after"], "1");
-                crate::helpers::assert_problem(res, 429, "rate_limited").await;
+                assert_problem(res, 429, "rate_limited").await;
                 limited += 1;
             }
             other => panic!("unexpected status {other}"),

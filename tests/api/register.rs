@@ -1,14 +1,15 @@
+//! Registration: the user object, username and password rules, refused bodies.
+
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, assert_problem, spawn_app};
+use crate::helpers::{PASSWORD, assert_problem, spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn registration_returns_the_user_object_with_the_user_role() {
     let app = spawn_app().await;
     let res = app
-        .post_json(
-            "/api/auth/register",
+        .post_register(
             &json!({ "username": "Alice.Smith", "password": PASSWORD, "email": "alice@example.org" }),
         )
         .await;
@@ -66,18 +67,8 @@ async fn a_taken_username_is_refused_in_any_letter_case() {
         assert_problem(app.register(name, PASSWORD).await, 409, "username_taken").await;
     }
     // The stored spelling is the first one.
-    let pair = app
-        .login("ALICE", PASSWORD)
-        .await
-        .json::<Value>()
-        .await
-        .unwrap();
-    let me: Value = app
-        .me(pair["access_token"].as_str().unwrap())
-        .await
-        .json()
-        .await
-        .unwrap();
+    let tokens = app.log_in_as("ALICE").await;
+    let me: Value = app.get_me(&tokens.access_token).await.json().await.unwrap();
     assert_eq!(me["username"], "alice");
 }
 
@@ -163,7 +154,7 @@ async fn passwords_count_characters_and_accept_any_script() {
 
 #[tokio::test]
 async fn the_minimum_password_length_is_configurable() {
-    let app = crate::helpers::spawn_app_with(&[("AUTHD_PASSWORD_MIN_LENGTH", "20")]).await;
+    let app = spawn_app_with(&[("AUTHD_PASSWORD_MIN_LENGTH", "20")]).await;
     let body = assert_problem(
         app.register("alice", PASSWORD[..19].trim()).await,
         400,
@@ -202,19 +193,15 @@ async fn an_invalid_email_is_refused_and_a_taken_one_conflicts() {
     let app = spawn_app().await;
     let reg = |u: &str, e: &str| json!({ "username": u, "password": PASSWORD, "email": e });
     assert_problem(
-        app.post_json("/api/auth/register", &reg("alice", "not-an-email"))
-            .await,
+        app.post_register(&reg("alice", "not-an-email")).await,
         400,
         "invalid_request",
     )
     .await;
-    let res = app
-        .post_json("/api/auth/register", &reg("alice", "a@example.org"))
-        .await;
+    let res = app.post_register(&reg("alice", "a@example.org")).await;
     assert_eq!(res.status(), StatusCode::CREATED);
     assert_problem(
-        app.post_json("/api/auth/register", &reg("bob", "A@Example.org"))
-            .await,
+        app.post_register(&reg("bob", "A@Example.org")).await,
         409,
         "email_taken",
     )
@@ -282,8 +269,7 @@ async fn malformed_bodies_get_400_and_wrong_content_type_415() {
 async fn missing_and_unknown_fields_are_refused() {
     let app = spawn_app().await;
     let missing = assert_problem(
-        app.post_json("/api/auth/register", &json!({ "username": "alice" }))
-            .await,
+        app.post_register(&json!({ "username": "alice" })).await,
         400,
         "invalid_request",
     )
@@ -291,8 +277,7 @@ async fn missing_and_unknown_fields_are_refused() {
     assert!(missing["detail"].as_str().unwrap().contains("password"));
     // No mass assignment: a client cannot give itself roles.
     let unknown = assert_problem(
-        app.post_json(
-            "/api/auth/register",
+        app.post_register(
             &json!({ "username": "alice", "password": PASSWORD, "roles": ["admin"] }),
         )
         .await,
@@ -308,10 +293,5 @@ async fn missing_and_unknown_fields_are_refused() {
 async fn an_oversized_body_gets_413() {
     let app = spawn_app().await;
     let body = json!({ "username": "alice", "password": "x".repeat(100_000) });
-    assert_problem(
-        app.post_json("/api/auth/register", &body).await,
-        413,
-        "payload_too_large",
-    )
-    .await;
+    assert_problem(app.post_register(&body).await, 413, "payload_too_large").await;
 }

@@ -1,47 +1,51 @@
 //! Logout, own sessions, password change; each revocation takes effect on the very next request.
 
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, access, assert_problem, refresh_of, spawn_app};
+use crate::helpers::{PASSWORD, TestApp, TokenPair, assert_problem, spawn_app};
 
 #[tokio::test]
 async fn logout_revokes_the_current_session_at_once() {
     let app = spawn_app().await;
-    let pair = app.user_with_tokens("alice").await;
-    let other: Value = app.login("alice", PASSWORD).await.json().await.unwrap();
-    let res = app
-        .call(Method::POST, "/api/auth/logout", access(&pair), None)
-        .await;
+    let alice = app.signed_in_user("alice").await;
+    let other = alice.another_session(&app).await;
+    let res = app.post_logout(&alice.access_token).await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
-    assert_problem(app.me(access(&pair)).await, 401, "invalid_token").await;
-    assert_problem(app.refresh(refresh_of(&pair)).await, 401, "invalid_grant").await;
+    assert_problem(app.get_me(&alice.access_token).await, 401, "invalid_token").await;
+    assert_problem(
+        app.refresh(&alice.refresh_token).await,
+        401,
+        "invalid_grant",
+    )
+    .await;
     // Only that session: the other one lives.
-    assert_eq!(app.me(access(&other)).await.status(), StatusCode::OK);
+    assert_eq!(
+        app.get_me(&other.access_token).await.status(),
+        StatusCode::OK
+    );
     assert_eq!(app.audit_count("logout"), 1);
 }
 
 #[tokio::test]
 async fn logout_all_revokes_every_session_of_the_user() {
     let app = spawn_app().await;
-    let a = app.user_with_tokens("alice").await;
-    let b: Value = app.login("alice", PASSWORD).await.json().await.unwrap();
-    let bob = app.user_with_tokens("bob").await;
-    let res = app
-        .call(Method::POST, "/api/auth/logout-all", access(&a), None)
-        .await;
+    let a = app.signed_in_user("alice").await;
+    let b = a.another_session(&app).await;
+    let bob = app.signed_in_user("bob").await;
+    let res = app.post_logout_all(&a.access_token).await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
-    for pair in [&a, &b] {
+    for session in [&a, &b] {
         assert_eq!(
-            app.me(access(pair)).await.status(),
+            app.get_me(&session.access_token).await.status(),
             StatusCode::UNAUTHORIZED
         );
         assert_eq!(
-            app.refresh(refresh_of(pair)).await.status(),
+            app.refresh(&session.refresh_token).await.status(),
             StatusCode::UNAUTHORIZED
         );
     }
-    assert_eq!(app.me(access(&bob)).await.status(), StatusCode::OK);
+    assert_eq!(app.get_me(&bob.access_token).await.status(), StatusCode::OK);
 }
 
 #[tokio::test]
@@ -59,8 +63,8 @@ async fn logout_needs_a_token() {
 #[tokio::test]
 async fn the_session_list_marks_the_current_one_and_records_the_client() {
     let app = spawn_app().await;
-    let first = app.user_with_tokens("alice").await;
-    let second: Value = app
+    let first = app.signed_in_user("alice").await;
+    let second: TokenPair = app
         .client
         .post(app.url("/api/auth/login"))
         .header("user-agent", "second-device/2.0")
@@ -71,20 +75,18 @@ async fn the_session_list_marks_the_current_one_and_records_the_client() {
         .json()
         .await
         .unwrap();
-    app.user_with_tokens("bob").await;
-    let res = app
-        .call(Method::GET, "/api/auth/sessions", access(&first), None)
-        .await;
+    app.signed_in_user("bob").await;
+    let res = app.get_sessions(&first.access_token).await;
     assert_eq!(res.status(), StatusCode::OK);
     let body: Value = res.json().await.unwrap();
     let sessions = body["sessions"].as_array().unwrap();
     assert_eq!(sessions.len(), 2, "only alice's own sessions: {body}");
     // Newest first.
-    assert_eq!(sessions[0]["id"], second["session_id"]);
+    assert_eq!(sessions[0]["id"], second.session_id);
     assert_eq!(sessions[0]["current"], false);
     assert_eq!(sessions[0]["user_agent"], "second-device/2.0");
     assert_eq!(sessions[0]["ip"], "127.0.0.1");
-    assert_eq!(sessions[1]["id"], first["session_id"]);
+    assert_eq!(sessions[1]["id"], first.session_id);
     assert_eq!(sessions[1]["current"], true);
     for field in ["created_at", "last_used_at", "expires_at"] {
         assert!(sessions[0][field].is_string(), "{field}");
@@ -92,75 +94,63 @@ async fn the_session_list_marks_the_current_one_and_records_the_client() {
     assert_eq!(sessions[0]["revoked_at"], Value::Null);
 }
 
+/// When the newest session in `token`'s user's list was last used.
+async fn last_used_at(app: &TestApp, token: &str) -> String {
+    let body: Value = app.get_sessions(token).await.json().await.unwrap();
+    body["sessions"][0]["last_used_at"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
 #[tokio::test]
 async fn refresh_records_last_use() {
     let app = spawn_app().await;
-    let pair = app.user_with_tokens("alice").await;
-    let list = |token: String| {
-        let app = &app;
-        async move {
-            let body: Value = app
-                .call(Method::GET, "/api/auth/sessions", &token, None)
-                .await
-                .json()
-                .await
-                .unwrap();
-            body["sessions"][0]["last_used_at"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        }
-    };
-    let before = list(access(&pair).to_owned()).await;
-    let next: Value = app.refresh(refresh_of(&pair)).await.json().await.unwrap();
-    let after = list(access(&next).to_owned()).await;
+    let alice = app.signed_in_user("alice").await;
+    let before = last_used_at(&app, &alice.access_token).await;
+    let next = app.refreshed(&alice.refresh_token).await;
+    let after = last_used_at(&app, &next.access_token).await;
     assert!(after > before, "{after} should be later than {before}");
 }
 
 #[tokio::test]
 async fn a_user_can_revoke_one_of_their_sessions_but_not_anothers() {
     let app = spawn_app().await;
-    let phone = app.user_with_tokens("alice").await;
-    let laptop: Value = app.login("alice", PASSWORD).await.json().await.unwrap();
-    let bob = app.user_with_tokens("bob").await;
+    let phone = app.signed_in_user("alice").await;
+    let laptop = phone.another_session(&app).await;
+    let bob = app.signed_in_user("bob").await;
 
-    let path = format!(
-        "/api/auth/sessions/{}",
-        phone["session_id"].as_str().unwrap()
-    );
-    let res = app.call(Method::DELETE, &path, access(&laptop), None).await;
+    let res = app
+        .delete_session(&laptop.access_token, &phone.session_id)
+        .await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     assert_eq!(
-        app.me(access(&phone)).await.status(),
+        app.get_me(&phone.access_token).await.status(),
         StatusCode::UNAUTHORIZED
     );
-    assert_eq!(app.me(access(&laptop)).await.status(), StatusCode::OK);
+    assert_eq!(
+        app.get_me(&laptop.access_token).await.status(),
+        StatusCode::OK
+    );
 
     // Bob's session, seen from alice: not found, and untouched.
-    let path = format!("/api/auth/sessions/{}", bob["session_id"].as_str().unwrap());
     assert_problem(
-        app.call(Method::DELETE, &path, access(&laptop), None).await,
+        app.delete_session(&laptop.access_token, &bob.session_id)
+            .await,
         404,
         "not_found",
     )
     .await;
-    assert_eq!(app.me(access(&bob)).await.status(), StatusCode::OK);
-    let random = format!("/api/auth/sessions/{}", uuid::Uuid::now_v7());
+    assert_eq!(app.get_me(&bob.access_token).await.status(), StatusCode::OK);
     assert_problem(
-        app.call(Method::DELETE, &random, access(&laptop), None)
+        app.delete_session(&laptop.access_token, uuid::Uuid::now_v7())
             .await,
         404,
         "not_found",
     )
     .await;
     assert_problem(
-        app.call(
-            Method::DELETE,
-            "/api/auth/sessions/not-a-uuid",
-            access(&laptop),
-            None,
-        )
-        .await,
+        app.delete_session(&laptop.access_token, "not-a-uuid").await,
         404,
         "not_found",
     )
@@ -168,7 +158,7 @@ async fn a_user_can_revoke_one_of_their_sessions_but_not_anothers() {
 
     // The revoked session is listed with its revocation time.
     let body: Value = app
-        .call(Method::GET, "/api/auth/sessions", access(&laptop), None)
+        .get_sessions(&laptop.access_token)
         .await
         .json()
         .await
@@ -177,7 +167,7 @@ async fn a_user_can_revoke_one_of_their_sessions_but_not_anothers() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|s| s["id"] == phone["session_id"])
+        .find(|s| s["id"] == phone.session_id)
         .unwrap()
         .clone();
     assert!(revoked["revoked_at"].is_string());
@@ -186,29 +176,30 @@ async fn a_user_can_revoke_one_of_their_sessions_but_not_anothers() {
 #[tokio::test]
 async fn changing_the_password_revokes_the_other_sessions_only() {
     let app = spawn_app().await;
-    let here = app.user_with_tokens("alice").await;
-    let elsewhere: Value = app.login("alice", PASSWORD).await.json().await.unwrap();
+    let here = app.signed_in_user("alice").await;
+    let elsewhere = here.another_session(&app).await;
     let new_password = "a brand new passphrase";
     let res = app
-        .call(
-            Method::POST,
-            "/api/auth/password",
-            access(&here),
-            Some(json!({ "current_password": PASSWORD, "new_password": new_password })),
+        .post_password(
+            &here.access_token,
+            &json!({ "current_password": PASSWORD, "new_password": new_password }),
         )
         .await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
-    assert_eq!(app.me(access(&here)).await.status(), StatusCode::OK);
     assert_eq!(
-        app.refresh(refresh_of(&here)).await.status(),
+        app.get_me(&here.access_token).await.status(),
         StatusCode::OK
     );
     assert_eq!(
-        app.me(access(&elsewhere)).await.status(),
+        app.refresh(&here.refresh_token).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.get_me(&elsewhere.access_token).await.status(),
         StatusCode::UNAUTHORIZED
     );
     assert_eq!(
-        app.refresh(refresh_of(&elsewhere)).await.status(),
+        app.refresh(&elsewhere.refresh_token).await.status(),
         StatusCode::UNAUTHORIZED
     );
     assert_eq!(
@@ -225,14 +216,12 @@ async fn changing_the_password_revokes_the_other_sessions_only() {
 #[tokio::test]
 async fn a_password_change_needs_the_current_password_and_a_valid_new_one() {
     let app = spawn_app().await;
-    let pair = app.user_with_tokens("alice").await;
+    let alice = app.signed_in_user("alice").await;
     let change = |current: &str, new: &str| {
-        app.call(
-            Method::POST,
-            "/api/auth/password",
-            access(&pair),
-            Some(json!({ "current_password": current, "new_password": new })),
-        )
+        let body = json!({ "current_password": current, "new_password": new });
+        let app = &app;
+        let token = &alice.access_token;
+        async move { app.post_password(token, &body).await }
     };
     assert_problem(
         change("wrong password here", "a brand new passphrase").await,
@@ -250,22 +239,23 @@ async fn a_password_change_needs_the_current_password_and_a_valid_new_one() {
     .await;
     // Nothing changed.
     assert_eq!(app.login("alice", PASSWORD).await.status(), StatusCode::OK);
-    assert_eq!(app.me(access(&pair)).await.status(), StatusCode::OK);
+    assert_eq!(
+        app.get_me(&alice.access_token).await.status(),
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
 async fn a_revocation_on_one_instance_reaches_another_sharing_the_database() {
     let a = spawn_app().await;
     let b = a.second_instance().await;
-    let pair = a.user_with_tokens("alice").await;
-    assert_eq!(b.me(access(&pair)).await.status(), StatusCode::OK);
-    let res = a
-        .call(Method::POST, "/api/auth/logout", access(&pair), None)
-        .await;
+    let alice = a.signed_in_user("alice").await;
+    assert_eq!(b.get_me(&alice.access_token).await.status(), StatusCode::OK);
+    let res = a.post_logout(&alice.access_token).await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     // Instance b learns of it from the database within a few sync intervals (2 s each).
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while b.me(access(&pair)).await.status() != StatusCode::UNAUTHORIZED {
+    while b.get_me(&alice.access_token).await.status() != StatusCode::UNAUTHORIZED {
         assert!(
             std::time::Instant::now() < deadline,
             "instance b never learned of the logout"

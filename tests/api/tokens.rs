@@ -10,10 +10,10 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, TestApp, assert_problem, spawn_app, spawn_app_with};
+use crate::helpers::{TestApp, assert_problem, spawn_app, spawn_app_with};
 
 async fn assert_refused(app: &TestApp, token: &str) {
-    let res = app.me(token).await;
+    let res = app.get_me(token).await;
     assert_eq!(
         res.status(),
         StatusCode::UNAUTHORIZED,
@@ -37,8 +37,8 @@ fn app_key(app: &TestApp) -> (String, EncodingKey) {
     (kid, EncodingKey::from_ed_der(&private_key))
 }
 
-fn claims_from(pair: &Value) -> AccessClaims {
-    let token = pair["access_token"].as_str().unwrap();
+/// The claims of an access token, read without checking anything.
+fn claims_of(token: &str) -> AccessClaims {
     let payload = URL_SAFE_NO_PAD
         .decode(token.split('.').nth(1).unwrap())
         .unwrap();
@@ -68,18 +68,17 @@ async fn me_without_a_token_is_401_with_www_authenticate() {
 async fn a_token_signed_by_the_test_signer_is_accepted() {
     // Guards the tests below: the forging helper itself produces acceptable tokens.
     let app = spawn_app().await;
-    let pair = app.user_with_tokens("alice").await;
+    let alice = app.signed_in_user("alice").await;
     let (kid, key) = app_key(&app);
-    let token = sign(&kid, &key, "at+jwt", &claims_from(&pair));
-    assert_eq!(app.me(&token).await.status(), StatusCode::OK);
+    let token = sign(&kid, &key, "at+jwt", &claims_of(&alice.access_token));
+    assert_eq!(app.get_me(&token).await.status(), StatusCode::OK);
 }
 
 #[tokio::test]
 async fn malformed_and_tampered_tokens_are_refused() {
     let app = spawn_app().await;
-    let pair = app.user_with_tokens("alice").await;
-    let token = pair["access_token"].as_str().unwrap();
-    let parts: Vec<&str> = token.split('.').collect();
+    let alice = app.signed_in_user("alice").await;
+    let parts: Vec<&str> = alice.access_token.split('.').collect();
 
     for garbage in [
         "abc",
@@ -90,19 +89,13 @@ async fn malformed_and_tampered_tokens_are_refused() {
         assert_refused(&app, garbage).await;
     }
     // Claims changed (roles: admin) under the original signature.
-    let mut claims = claims_from(&pair);
+    let mut claims = claims_of(&alice.access_token);
     claims.roles = vec!["admin".into()];
     let forged_body = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims).unwrap());
     assert_refused(&app, &format!("{}.{forged_body}.{}", parts[0], parts[2])).await;
     // The signature of another token.
-    let other: Value = app.login("alice", PASSWORD).await.json().await.unwrap();
-    let other_sig = other["access_token"]
-        .as_str()
-        .unwrap()
-        .split('.')
-        .nth(2)
-        .unwrap()
-        .to_owned();
+    let other = alice.another_session(&app).await;
+    let other_sig = other.access_token.split('.').nth(2).unwrap().to_owned();
     assert_ne!(other_sig, parts[2]);
     assert_refused(&app, &format!("{}.{}.{other_sig}", parts[0], parts[1])).await;
 }
@@ -110,8 +103,8 @@ async fn malformed_and_tampered_tokens_are_refused() {
 #[tokio::test]
 async fn tokens_of_other_algorithms_and_keys_are_refused() {
     let app = spawn_app().await;
-    let pair = app.user_with_tokens("alice").await;
-    let claims = claims_from(&pair);
+    let alice = app.signed_in_user("alice").await;
+    let claims = claims_of(&alice.access_token);
     let (kid, _) = app_key(&app);
 
     // alg "none", unsigned.
@@ -141,8 +134,8 @@ async fn tokens_of_other_algorithms_and_keys_are_refused() {
 #[tokio::test]
 async fn claim_checks_are_strict() {
     let app = spawn_app().await;
-    let pair = app.user_with_tokens("alice").await;
-    let good = claims_from(&pair);
+    let alice = app.signed_in_user("alice").await;
+    let good = claims_of(&alice.access_token);
     let (kid, key) = app_key(&app);
     let now = Utc::now().timestamp();
 
@@ -187,7 +180,7 @@ async fn claim_checks_are_strict() {
         ),
     ];
     for (label, claims) in variants {
-        let res = app.me(&sign(&kid, &key, "at+jwt", &claims)).await;
+        let res = app.get_me(&sign(&kid, &key, "at+jwt", &claims)).await;
         assert_eq!(
             res.status(),
             StatusCode::UNAUTHORIZED,
@@ -198,7 +191,7 @@ async fn claim_checks_are_strict() {
     for claim in ["exp", "nbf", "iat", "iss", "aud", "sub", "sid", "jti"] {
         let mut value = serde_json::to_value(&good).unwrap();
         value.as_object_mut().unwrap().remove(claim);
-        let res = app.me(&sign(&kid, &key, "at+jwt", &value)).await;
+        let res = app.get_me(&sign(&kid, &key, "at+jwt", &value)).await;
         assert_eq!(
             res.status(),
             StatusCode::UNAUTHORIZED,
@@ -212,7 +205,9 @@ async fn claim_checks_are_strict() {
         ..good.clone()
     };
     assert_eq!(
-        app.me(&sign(&kid, &key, "at+jwt", &within)).await.status(),
+        app.get_me(&sign(&kid, &key, "at+jwt", &within))
+            .await
+            .status(),
         StatusCode::OK
     );
 }
@@ -220,8 +215,8 @@ async fn claim_checks_are_strict() {
 #[tokio::test]
 async fn tokens_are_read_from_the_authorization_header_only() {
     let app = spawn_app().await;
-    let pair = app.user_with_tokens("alice").await;
-    let token = pair["access_token"].as_str().unwrap();
+    let alice = app.signed_in_user("alice").await;
+    let token = &alice.access_token;
     let res = app.get(&format!("/api/auth/me?access_token={token}")).await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     let with_scheme = |scheme: &str| {
@@ -244,20 +239,22 @@ async fn tokens_are_read_from_the_authorization_header_only() {
 #[tokio::test]
 async fn a_refresh_token_is_not_an_access_token() {
     let app = spawn_app().await;
-    let pair = app.user_with_tokens("alice").await;
-    assert_refused(&app, pair["refresh_token"].as_str().unwrap()).await;
+    let alice = app.signed_in_user("alice").await;
+    assert_refused(&app, &alice.refresh_token).await;
 }
 
 #[tokio::test]
 async fn hs256_mode_issues_and_verifies_hs256_tokens() {
     let secret = "0123456789abcdef0123456789abcdef-test";
     let app = spawn_app_with(&[("AUTHD_JWT_ALG", "HS256"), ("AUTHD_JWT_SECRET", secret)]).await;
-    let pair = app.user_with_tokens("alice").await;
-    let token = pair["access_token"].as_str().unwrap();
-    let header = jsonwebtoken::decode_header(token).unwrap();
+    let alice = app.signed_in_user("alice").await;
+    let header = jsonwebtoken::decode_header(&alice.access_token).unwrap();
     assert_eq!(header.alg, Algorithm::HS256);
     assert_eq!(header.typ.as_deref(), Some("at+jwt"));
-    assert_eq!(app.me(token).await.status(), StatusCode::OK);
+    assert_eq!(
+        app.get_me(&alice.access_token).await.status(),
+        StatusCode::OK
+    );
 
     let mut forged = Header::new(Algorithm::HS256);
     forged.typ = Some("at+jwt".into());
@@ -265,7 +262,7 @@ async fn hs256_mode_issues_and_verifies_hs256_tokens() {
     let other_key = EncodingKey::from_secret(b"another secret of at least 32 bytes");
     assert_refused(
         &app,
-        &encode(&forged, &claims_from(&pair), &other_key).unwrap(),
+        &encode(&forged, &claims_of(&alice.access_token), &other_key).unwrap(),
     )
     .await;
 }
@@ -273,13 +270,17 @@ async fn hs256_mode_issues_and_verifies_hs256_tokens() {
 #[tokio::test]
 async fn es256_mode_generates_a_p256_key() {
     let app = spawn_app_with(&[("AUTHD_JWT_ALG", "ES256")]).await;
-    let pair = app.user_with_tokens("alice").await;
-    let token = pair["access_token"].as_str().unwrap();
+    let alice = app.signed_in_user("alice").await;
     assert_eq!(
-        jsonwebtoken::decode_header(token).unwrap().alg,
+        jsonwebtoken::decode_header(&alice.access_token)
+            .unwrap()
+            .alg,
         Algorithm::ES256
     );
-    assert_eq!(app.me(token).await.status(), StatusCode::OK);
+    assert_eq!(
+        app.get_me(&alice.access_token).await.status(),
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
@@ -289,14 +290,12 @@ async fn issuer_and_audience_come_from_configuration() {
         ("AUTHD_AUDIENCE", "api.example.org"),
     ])
     .await;
-    let pair = app.user_with_tokens("alice").await;
-    let claims = claims_from(&pair);
+    let alice = app.signed_in_user("alice").await;
+    let claims = claims_of(&alice.access_token);
     assert_eq!(claims.iss, "https://auth.example.org");
     assert_eq!(claims.aud, "api.example.org");
     assert_eq!(
-        app.me(pair["access_token"].as_str().unwrap())
-            .await
-            .status(),
+        app.get_me(&alice.access_token).await.status(),
         StatusCode::OK
     );
 }
@@ -304,9 +303,9 @@ async fn issuer_and_audience_come_from_configuration() {
 #[tokio::test]
 async fn the_signing_key_survives_a_restart() {
     let first = spawn_app().await;
-    let pair = first.user_with_tokens("alice").await;
+    let alice = first.signed_in_user("alice").await;
     let second = first.second_instance().await;
-    let res = second.me(pair["access_token"].as_str().unwrap()).await;
+    let res = second.get_me(&alice.access_token).await;
     assert_eq!(res.status(), StatusCode::OK);
     let keys: i64 = authd::db::schema::signing_keys::table
         .count()
