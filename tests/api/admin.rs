@@ -448,3 +448,22 @@ async fn filtering_by_a_role_nobody_has_or_that_does_not_exist_finds_nobody() {
         assert_eq!(body["users"], json!([]));
     }
 }
+
+#[tokio::test]
+async fn role_names_are_trimmed_by_the_api_as_by_the_dashboard() {
+    let app = spawn_admin_app().await;
+    let admin = app.signed_in_admin().await;
+    let alice = app.signed_in_user("alice").await;
+    let body = json!({ "name": "  billing\t", "description": "" });
+    let res = app.post_admin_roles(&admin.access_token, &body).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let role: Value = res.json().await.unwrap();
+    assert_eq!(role["name"], "billing");
+    let roles = json!({ "roles": [" billing ", "user"] });
+    let res = app
+        .put_admin_user_roles(&admin.access_token, &alice.id, &roles)
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let user: Value = res.json().await.unwrap();
+    assert_eq!(user["roles"], json!(["billing", "user"]));
+}

@@ -86,3 +86,64 @@ async fn create_admin_reads_the_password_from_stdin() {
         .unwrap();
     assert_eq!(me["roles"], serde_json::json!(["admin", "user"]));
 }
+
+/// Runs `authd ARGS` against the app's database; returns stdout, asserting success.
+async fn run_authd(app: &crate::helpers::TestApp, args: &[&str]) -> String {
+    let mut cmd = authd();
+    cmd.args(args)
+        .env("DATABASE_URL", app.db.url())
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null());
+    let out = tokio::task::spawn_blocking(move || cmd.output())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[tokio::test]
+async fn create_admin_can_generate_a_password_it_prints_once_and_that_works() {
+    let app = spawn_app().await;
+    let out = run_authd(&app, &["create-admin", "operator", "--generate-password"]).await;
+    let password = out
+        .lines()
+        .find_map(|l| l.strip_prefix("password: "))
+        .unwrap_or_else(|| panic!("no password printed: {out}"));
+    assert!(password.chars().count() >= 20, "{password}");
+    let res = app.login("operator", password).await;
+    assert_eq!(res.status(), reqwest::StatusCode::OK);
+}
+
+#[tokio::test]
+async fn create_admin_if_none_does_nothing_once_an_administrator_exists() {
+    let app = spawn_app().await;
+    let first = run_authd(
+        &app,
+        &["create-admin", "first", "--if-none", "--generate-password"],
+    )
+    .await;
+    assert!(first.contains("created administrator first"), "{first}");
+    let second = run_authd(
+        &app,
+        &["create-admin", "second", "--if-none", "--generate-password"],
+    )
+    .await;
+    assert!(!second.contains("password:"), "{second}");
+    let res = app.login("second", PASSWORD).await;
+    assert_eq!(res.status(), reqwest::StatusCode::UNAUTHORIZED);
+    let admins: i64 = diesel::RunQueryDsl::get_result::<crate::helpers::Count>(
+        diesel::sql_query(
+            "SELECT count(*) AS n FROM user_roles ur JOIN roles r ON r.id = ur.role_id \
+             WHERE r.name = 'admin'",
+        ),
+        &mut app.db.connect(),
+    )
+    .unwrap()
+    .n;
+    assert_eq!(admins, 1);
+}
