@@ -62,27 +62,17 @@ pub async fn set_roles(
     Ok(HttpResponse::Ok().json(user))
 }
 
-#[post("/api/admin/users/{id}/disable")]
-pub async fn disable_user(
+/// `POST /api/admin/users/{id}/disable` and `.../enable`.
+#[post("/api/admin/users/{id}/{action:disable|enable}")]
+pub async fn disable_or_enable_user(
     state: web::Data<AppState>,
     admin: AdminOnly,
-    path: web::Path<Uuid>,
+    path: web::Path<(Uuid, String)>,
     client: ClientInfo,
 ) -> Result<HttpResponse, ApiError> {
-    let id = path.into_inner();
-    let user = admin::set_disabled(&state, &admin.principal, id, true, &client).await?;
-    Ok(HttpResponse::Ok().json(user))
-}
-
-#[post("/api/admin/users/{id}/enable")]
-pub async fn enable_user(
-    state: web::Data<AppState>,
-    admin: AdminOnly,
-    path: web::Path<Uuid>,
-    client: ClientInfo,
-) -> Result<HttpResponse, ApiError> {
-    let id = path.into_inner();
-    let user = admin::set_disabled(&state, &admin.principal, id, false, &client).await?;
+    let (id, action) = path.into_inner();
+    let disable = action == "disable";
+    let user = admin::set_disabled(&state, &admin.principal, id, disable, &client).await?;
     Ok(HttpResponse::Ok().json(user))
 }
 

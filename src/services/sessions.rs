@@ -216,62 +216,47 @@ async fn revoke(
 }
 
 /// Ends the caller's current session (API or dashboard).
-pub async fn logout(
-    state: &AppState,
-    principal: &Principal,
-    client: &ClientInfo,
-) -> Result<(), Error> {
+pub async fn logout(state: &AppState, me: &Principal, client: &ClientInfo) -> Result<(), Error> {
     let scope = Scope::One {
-        session_id: principal.session_id,
-        owner: Some(principal.user_id),
+        session_id: me.session_id,
+        owner: Some(me.user_id),
     };
-    revoke(
-        state,
-        scope,
-        principal,
-        event::LOGOUT,
-        reason::LOGOUT,
-        client,
-    )
-    .await?;
+    revoke(state, scope, me, event::LOGOUT, reason::LOGOUT, client).await?;
     Ok(())
 }
 
 /// Ends every session of the caller.
 pub async fn logout_all(
     state: &AppState,
-    principal: &Principal,
+    me: &Principal,
     client: &ClientInfo,
 ) -> Result<(), Error> {
     let scope = Scope::AllOf {
-        user_id: principal.user_id,
+        user_id: me.user_id,
         keep: None,
     };
-    revoke(
-        state,
-        scope,
-        principal,
-        event::LOGOUT,
-        reason::LOGOUT_ALL,
-        client,
-    )
-    .await?;
+    revoke(state, scope, me, event::LOGOUT, reason::LOGOUT_ALL, client).await?;
     Ok(())
 }
 
 /// Ends one of the caller's own sessions; another user's is "not found".
 pub async fn revoke_own(
     state: &AppState,
-    principal: &Principal,
+    me: &Principal,
     session_id: Uuid,
     client: &ClientInfo,
 ) -> Result<(), Error> {
-    let scope = Scope::One {
-        session_id,
-        owner: Some(principal.user_id),
-    };
-    let event = event::SESSIONS_REVOKED;
-    revoke(state, scope, principal, event, reason::BY_USER, client).await?;
+    let owner = Some(me.user_id);
+    let scope = Scope::One { session_id, owner };
+    revoke(
+        state,
+        scope,
+        me,
+        event::SESSIONS_REVOKED,
+        reason::BY_USER,
+        client,
+    )
+    .await?;
     Ok(())
 }
 
@@ -286,8 +271,15 @@ pub async fn revoke_by_admin(
         session_id,
         owner: None,
     };
-    let event = event::SESSIONS_REVOKED;
-    revoke(state, scope, admin, event, reason::BY_ADMIN, client).await?;
+    revoke(
+        state,
+        scope,
+        admin,
+        event::SESSIONS_REVOKED,
+        reason::BY_ADMIN,
+        client,
+    )
+    .await?;
     Ok(())
 }
 
@@ -302,7 +294,14 @@ pub async fn revoke_all_by_admin(
         user_id,
         keep: None,
     };
-    let event = event::SESSIONS_REVOKED;
-    let ids = revoke(state, scope, admin, event, reason::BY_ADMIN, client).await?;
+    let ids = revoke(
+        state,
+        scope,
+        admin,
+        event::SESSIONS_REVOKED,
+        reason::BY_ADMIN,
+        client,
+    )
+    .await?;
     Ok(ids.len())
 }

@@ -5,7 +5,9 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use diesel::dsl::{Eq, Filter, Gt, IsNull};
+use diesel::pg::Pg;
 use diesel::prelude::*;
+use diesel::sql_types::Bool;
 use uuid::Uuid;
 
 use crate::db::schema::{sessions, users};
@@ -128,15 +130,15 @@ impl Session {
             .execute(conn)
     }
 
-    /// Revokes one session if it is not revoked yet; returns its id when this call revoked it.
-    pub fn revoke(
+    /// Revokes the unrevoked sessions `which` selects; returns the ids revoked.
+    fn revoke_where(
         conn: &mut PgConnection,
-        id: Uuid,
+        which: Box<dyn BoxableExpression<sessions::table, Pg, SqlType = Bool>>,
         reason: &str,
         now: DateTime<Utc>,
     ) -> QueryResult<Vec<Uuid>> {
         diesel::update(sessions::table)
-            .filter(sessions::id.eq(id))
+            .filter(which)
             .filter(sessions::revoked_at.is_null())
             .set((
                 sessions::revoked_at.eq(now),
@@ -144,6 +146,16 @@ impl Session {
             ))
             .returning(sessions::id)
             .get_results(conn)
+    }
+
+    /// Revokes one session if it is not revoked yet; returns its id when this call revoked it.
+    pub fn revoke(
+        conn: &mut PgConnection,
+        id: Uuid,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> QueryResult<Vec<Uuid>> {
+        Self::revoke_where(conn, Box::new(sessions::id.eq(id)), reason, now)
     }
 
     /// Revokes every unrevoked session of a user but `keep`; returns the ids revoked.
@@ -154,16 +166,9 @@ impl Session {
         reason: &str,
         now: DateTime<Utc>,
     ) -> QueryResult<Vec<Uuid>> {
-        diesel::update(sessions::table)
-            .filter(Self::of_user(user_id))
-            .filter(sessions::revoked_at.is_null())
-            .filter(sessions::id.ne(keep.unwrap_or_else(Uuid::nil)))
-            .set((
-                sessions::revoked_at.eq(now),
-                sessions::revoked_reason.eq(reason),
-            ))
-            .returning(sessions::id)
-            .get_results(conn)
+        let keep = keep.unwrap_or_else(Uuid::nil);
+        let which = Self::of_user(user_id).and(sessions::id.ne(keep));
+        Self::revoke_where(conn, Box::new(which), reason, now)
     }
 
     /// A user's sessions that have not expired, newest first: live ones and revoked ones.
