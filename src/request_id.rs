@@ -1,10 +1,10 @@
 //! `X-Request-Id` on every response: the client's, when it sent a sane one, else a fresh UUID v7.
 
+use actix_web::Error;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::Error;
 
 pub const HEADER: HeaderName = HeaderName::from_static("x-request-id");
 
