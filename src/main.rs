@@ -74,6 +74,9 @@ fn read_password(username: &str) -> Result<String, StartupError> {
     Ok(line.trim_end_matches(['\r', '\n']).to_owned())
 }
 
+/// Characters of a generated password (6 random bits each), unless the policy asks for more.
+const GENERATED_PASSWORD_LEN: usize = 20;
+
 fn create_admin(
     config: Config,
     username: &str,
@@ -81,8 +84,13 @@ fn create_admin(
     generate_password: bool,
 ) -> Result<(), StartupError> {
     let password = if generate_password {
-        random_password(config.password_policy.min_length.max(20))
-            .map_err(|e| StartupError::Other(e.to_string()))?
+        random_password(
+            config
+                .password_policy
+                .min_length
+                .max(GENERATED_PASSWORD_LEN),
+        )
+        .map_err(|e| StartupError::Other(e.to_string()))?
     } else {
         read_password(username)?
     };

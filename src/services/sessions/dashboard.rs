@@ -50,6 +50,10 @@ pub fn open_dashboard(
     })
 }
 
+/// How often a page view may record the session's last use: often enough for an idle timeout
+/// measured in minutes, rare enough to cost almost nothing per page.
+const TOUCH_EVERY: Duration = Duration::seconds(60);
+
 /// Why a dashboard session ended on its own.
 mod reason {
     pub const IDLE: &str = "idle_timeout";
@@ -87,8 +91,7 @@ pub async fn resume_dashboard(
             revocation.revoke_sessions(&revoked, now);
             return Ok(None);
         }
-        // One write a minute at most: enough for a 30-minute idle timeout, cheap per page view.
-        if now - session.last_used_at > Duration::seconds(60) {
+        if now - session.last_used_at > TOUCH_EVERY {
             let (ip, ua) = (client.ip.as_deref(), client.user_agent.as_deref());
             Session::touch(conn, session.id, now, ip, ua)?;
         }
