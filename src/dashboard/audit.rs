@@ -8,7 +8,7 @@ use super::error::PageError;
 use super::extract::AdminPage;
 use super::layout::Chrome;
 use super::pager::Pager;
-use super::{render, when};
+use super::{filters, render};
 use crate::services::Paging;
 use crate::services::audit::{self, AuditView, EVENTS, UserFilter};
 use crate::state::AppState;
@@ -30,10 +30,6 @@ struct AuditPage {
 impl AuditPage {
     fn selected(&self, event: &str) -> bool {
         self.event == event
-    }
-
-    fn when(&self, t: &chrono::DateTime<chrono::Utc>) -> String {
-        when(t)
     }
 }
 

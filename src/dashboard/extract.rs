@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 use super::csrf;
 use super::error::PageError;
 use super::flash::{self, Flash};
-use super::form::{CsrfField, FormBody};
+use super::form::FormBody;
 use super::layout::Chrome;
 use crate::domain::Principal;
 use crate::identity::{self, Accept, Admin, RequireRole};
@@ -74,11 +74,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
         Box::pin(async move {
             let principal = identity::identify(&req, Accept::BearerOrCookie).await?;
             let body = body.await?;
-            let token = body
-                .parse::<CsrfField>()
-                .map(|f| f.csrf_token)
-                .unwrap_or_default();
-            csrf::verify(&req, &principal, &token)?;
+            csrf::verify(&req, &principal, &body.csrf_token())?;
             body.parse().map(Self)
         })
     }
@@ -96,11 +92,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for LoginForm<T> {
         let body = FormBody::from_request(&req, payload);
         Box::pin(async move {
             let body = body.await?;
-            let token = body
-                .parse::<CsrfField>()
-                .map(|f| f.csrf_token)
-                .unwrap_or_default();
-            csrf::verify_login(&req, &token)?;
+            csrf::verify_login(&req, &body.csrf_token())?;
             body.parse().map(Self)
         })
     }

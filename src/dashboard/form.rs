@@ -17,6 +17,13 @@ impl FormBody {
         serde_html_form::from_bytes(&self.0)
             .map_err(|e| PageError::BadRequest(format!("The form is incomplete: {e}")))
     }
+
+    /// The CSRF token every form carries; empty when it is missing.
+    pub fn csrf_token(&self) -> String {
+        self.parse::<CsrfField>()
+            .map(|f| f.csrf_token)
+            .unwrap_or_default()
+    }
 }
 
 impl FromRequest for FormBody {
@@ -47,9 +54,9 @@ impl FromRequest for FormBody {
 
 /// The token every form carries; other fields are left to the form's own type.
 #[derive(serde::Deserialize)]
-pub struct CsrfField {
+struct CsrfField {
     #[serde(default)]
-    pub csrf_token: String,
+    csrf_token: String,
 }
 
 /// A form with no fields but its token.

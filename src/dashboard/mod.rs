@@ -6,6 +6,7 @@ mod audit;
 mod csrf;
 mod error;
 mod extract;
+mod filters;
 mod flash;
 mod form;
 pub mod home;
@@ -20,7 +21,6 @@ mod users;
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use askama::Template;
-use chrono::{DateTime, Utc};
 
 pub use error::PageError;
 
@@ -39,8 +39,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(users::detail)
             .service(users::set_roles)
             .service(users::revoke_sessions)
-            .service(users::disable)
-            .service(users::enable)
+            .service(users::set_disabled)
             .service(sessions::list)
             .service(sessions::revoke)
             .service(audit::page)
@@ -63,13 +62,4 @@ pub fn render(page: &impl Template, shown_flash: bool) -> Result<HttpResponse, P
         flash::clear(&mut res);
     }
     Ok(res)
-}
-
-/// Times as the tables show them: UTC, to the minute.
-pub fn when(t: &DateTime<Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M UTC").to_string()
-}
-
-pub fn when_opt(t: &Option<DateTime<Utc>>) -> String {
-    t.as_ref().map_or_else(|| "—".to_owned(), when)
 }

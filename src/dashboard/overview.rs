@@ -3,12 +3,11 @@
 
 use actix_web::{HttpResponse, get, web};
 use askama::Template;
-use chrono::Utc;
 
 use super::error::PageError;
 use super::extract::AdminPage;
 use super::layout::Chrome;
-use super::{render, when};
+use super::{filters, render};
 use crate::services::audit::AuditView;
 use crate::services::overview::{self, LoginDay};
 use crate::state::AppState;
@@ -71,12 +70,6 @@ struct OverviewPage {
     chart_w: i64,
     chart_h: i64,
     failures: Vec<AuditView>,
-}
-
-impl OverviewPage {
-    fn when(&self, t: &chrono::DateTime<Utc>) -> String {
-        when(t)
-    }
 }
 
 #[get("")]

@@ -2,6 +2,7 @@
 
 use actix_web::{HttpResponse, get, post, web};
 use askama::Template;
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -9,7 +10,7 @@ use super::error::PageError;
 use super::extract::{AdminPage, CsrfForm};
 use super::layout::Chrome;
 use super::pager::Pager;
-use super::{flash, render, when};
+use super::{filters, flash, render};
 use crate::domain::ClientInfo;
 use crate::services::{Paging, sessions};
 use crate::state::AppState;
@@ -21,9 +22,9 @@ pub struct Row {
     pub user_id: Uuid,
     pub username: String,
     pub kind: String,
-    pub created: String,
-    pub last_used: String,
-    pub expires: String,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
     pub ip: String,
     pub user_agent: String,
     pub current: bool,
@@ -62,9 +63,9 @@ pub async fn list(
                 user_id: s.user_id,
                 username: a.username,
                 kind: s.kind,
-                created: when(&s.created_at),
-                last_used: when(&s.last_used_at),
-                expires: when(&s.expires_at),
+                created_at: s.created_at,
+                last_used_at: s.last_used_at,
+                expires_at: s.expires_at,
                 ip: s.ip.unwrap_or_default(),
                 user_agent: s.user_agent.unwrap_or_default(),
             }

@@ -3,6 +3,7 @@
 
 use actix_web::{HttpResponse, get, post, web};
 use askama::Template;
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -11,7 +12,7 @@ use super::extract::{AdminPage, CsrfForm};
 use super::form::NoFields;
 use super::layout::Chrome;
 use super::pager::Pager;
-use super::{flash, render, when, when_opt};
+use super::{filters, flash, render};
 use crate::domain::{ClientInfo, RoleName};
 use crate::services::audit::AuditView;
 use crate::services::search::{self, UserQuery};
@@ -27,8 +28,8 @@ pub struct UserRow {
     pub email: String,
     pub roles: String,
     pub disabled: bool,
-    pub created: String,
-    pub last_login: String,
+    pub created_at: DateTime<Utc>,
+    pub last_login_at: Option<DateTime<Utc>>,
     pub active_sessions: i64,
 }
 
@@ -86,8 +87,8 @@ pub async fn list(
             email: u.email.unwrap_or_default(),
             roles: u.roles.join(", "),
             disabled: u.disabled,
-            created: when(&u.created_at),
-            last_login: when_opt(&u.last_login_at),
+            created_at: u.created_at,
+            last_login_at: u.last_login_at,
             username: u.username,
         })
         .collect();
@@ -115,32 +116,6 @@ pub struct RoleChoice {
     pub locked: Option<&'static str>,
 }
 
-pub struct SessionRow {
-    pub id: Uuid,
-    pub kind: String,
-    pub created: String,
-    pub last_used: String,
-    pub expires: String,
-    pub revoked: Option<String>,
-    pub ip: String,
-    pub user_agent: String,
-}
-
-impl From<SessionView> for SessionRow {
-    fn from(s: SessionView) -> Self {
-        Self {
-            id: s.id,
-            kind: s.kind,
-            created: when(&s.created_at),
-            last_used: when(&s.last_used_at),
-            expires: when(&s.expires_at),
-            revoked: s.revoked_at.as_ref().map(when),
-            ip: s.ip.unwrap_or_default(),
-            user_agent: s.user_agent.unwrap_or_default(),
-        }
-    }
-}
-
 #[derive(Template)]
 #[template(path = "admin/user.html")]
 struct UserPage {
@@ -149,19 +124,13 @@ struct UserPage {
     username: String,
     email: String,
     disabled: bool,
-    created: String,
-    last_login: String,
+    created_at: DateTime<Utc>,
+    last_login_at: Option<DateTime<Utc>>,
     roles: Vec<RoleChoice>,
-    sessions: Vec<SessionRow>,
+    sessions: Vec<SessionView>,
     active_sessions: usize,
     events: Vec<AuditView>,
     is_self: bool,
-}
-
-impl UserPage {
-    fn when(&self, t: &chrono::DateTime<chrono::Utc>) -> String {
-        when(t)
-    }
 }
 
 /// Parses `{id}`; an id that is not a UUID names no user.
@@ -208,11 +177,11 @@ pub async fn detail(
             id: user.id,
             email: user.email.unwrap_or_default(),
             disabled: user.disabled,
-            created: when(&user.created_at),
-            last_login: when_opt(&user.last_login_at),
+            created_at: user.created_at,
+            last_login_at: user.last_login_at,
             username: user.username,
             roles,
-            sessions: detail.sessions.into_iter().map(SessionRow::from).collect(),
+            sessions: detail.sessions,
             active_sessions,
             events: dossier.events,
             is_self,
@@ -274,30 +243,66 @@ pub async fn revoke_sessions(
     })
 }
 
-#[post("/users/{id}/disable")]
-pub async fn disable(
+/// `/admin/users/{id}/disable` and `/admin/users/{id}/enable`.
+#[post("/users/{id}/{action:disable|enable}")]
+pub async fn set_disabled(
     state: web::Data<AppState>,
     admin: AdminPage,
-    path: web::Path<String>,
+    path: web::Path<(String, String)>,
     _form: CsrfForm<NoFields>,
     client: ClientInfo,
 ) -> Result<HttpResponse, PageError> {
-    let id = parse_id(&path)?;
-    let result = admin::set_disabled(&state, &admin.principal, id, true, &client).await;
+    let (id, action) = path.into_inner();
+    let id = parse_id(&id)?;
+    let disable = action == "disable";
+    let result = admin::set_disabled(&state, &admin.principal, id, disable, &client).await;
     outcome(id, result, |_| {
-        "Account disabled; its sessions were revoked.".to_owned()
+        if disable {
+            "Account disabled; its sessions were revoked.".to_owned()
+        } else {
+            "Account enabled.".to_owned()
+        }
     })
 }
 
-#[post("/users/{id}/enable")]
-pub async fn enable(
-    state: web::Data<AppState>,
-    admin: AdminPage,
-    path: web::Path<String>,
-    _form: CsrfForm<NoFields>,
-    client: ClientInfo,
-) -> Result<HttpResponse, PageError> {
-    let id = parse_id(&path)?;
-    let result = admin::set_disabled(&state, &admin.principal, id, false, &client).await;
-    outcome(id, result, |_| "Account enabled.".to_owned())
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The revoke button of a session goes back to the user's page, not to a page named by the
+    /// session's id.
+    #[test]
+    fn revoking_one_session_returns_to_the_users_page() {
+        let (user_id, session_id) = (Uuid::now_v7(), Uuid::now_v7());
+        let now = Utc::now();
+        let page = UserPage {
+            chrome: Chrome::bare(),
+            id: user_id,
+            username: "bob".into(),
+            email: String::new(),
+            disabled: false,
+            created_at: now,
+            last_login_at: None,
+            roles: Vec::new(),
+            sessions: vec![SessionView {
+                id: session_id,
+                kind: "api".into(),
+                created_at: now,
+                last_used_at: now,
+                expires_at: now,
+                revoked_at: None,
+                user_agent: None,
+                ip: None,
+                current: None,
+            }],
+            active_sessions: 1,
+            events: Vec::new(),
+            is_self: false,
+        };
+        let html = page.render().unwrap();
+        assert!(html.contains(&format!(r#"action="/admin/sessions/{session_id}/revoke""#)));
+        assert!(html.contains(&format!(
+            r#"name="return_to" value="/admin/users/{user_id}""#
+        )));
+    }
 }
