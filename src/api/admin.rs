@@ -9,6 +9,7 @@ use super::ApiError;
 use crate::domain::ClientInfo;
 use crate::identity::{Admin, RequireRole};
 use crate::services::search::{self, UserQuery};
+use crate::services::sessions::AdminTarget::{EverySessionOf, Session};
 use crate::services::{admin, roles, sessions};
 use crate::state::AppState;
 
@@ -84,7 +85,7 @@ pub async fn revoke_user_sessions(
     client: ClientInfo,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
-    sessions::revoke_all_by_admin(&state, &admin.principal, id, &client).await?;
+    sessions::revoke_by_admin(&state, &admin.principal, EverySessionOf(id), &client).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -96,7 +97,7 @@ pub async fn revoke_session(
     client: ClientInfo,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
-    sessions::revoke_by_admin(&state, &admin.principal, id, &client).await?;
+    sessions::revoke_by_admin(&state, &admin.principal, Session(id), &client).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -12,6 +12,7 @@ use super::layout::Chrome;
 use super::pager::Pager;
 use super::{filters, flash, render};
 use crate::domain::ClientInfo;
+use crate::services::sessions::AdminTarget;
 use crate::services::{Paging, sessions};
 use crate::state::AppState;
 
@@ -109,7 +110,8 @@ pub async fn revoke(
     client: ClientInfo,
 ) -> Result<HttpResponse, PageError> {
     let id = Uuid::parse_str(&path).map_err(|_| PageError::NotFound)?;
-    sessions::revoke_by_admin(&state, &admin.principal, id, &client).await?;
+    let target = AdminTarget::Session(id);
+    sessions::revoke_by_admin(&state, &admin.principal, target, &client).await?;
     Ok(flash::redirect(
         back_to(&form.return_to),
         true,

@@ -16,7 +16,7 @@ use super::{filters, flash, render};
 use crate::domain::{ClientInfo, RoleName};
 use crate::services::audit::AuditView;
 use crate::services::search::{self, UserQuery};
-use crate::services::sessions::SessionView;
+use crate::services::sessions::{AdminTarget, SessionView};
 use crate::services::{self, Paging, admin, roles, sessions};
 use crate::state::AppState;
 
@@ -236,7 +236,8 @@ pub async fn revoke_sessions(
     client: ClientInfo,
 ) -> Result<HttpResponse, PageError> {
     let id = parse_id(&path)?;
-    let result = sessions::revoke_all_by_admin(&state, &admin.principal, id, &client).await;
+    let target = AdminTarget::EverySessionOf(id);
+    let result = sessions::revoke_by_admin(&state, &admin.principal, target, &client).await;
     outcome(id, result, |n| match n {
         1 => "Revoked 1 session.".to_owned(),
         n => format!("Revoked {n} sessions."),

@@ -260,48 +260,31 @@ pub async fn revoke_own(
     Ok(())
 }
 
-/// An administrator ends any one session.
+/// What an administrator ends.
+#[derive(Debug, Clone, Copy)]
+pub enum AdminTarget {
+    Session(Uuid),
+    EverySessionOf(Uuid),
+}
+
+/// An administrator ends one session, or every session of a user; returns how many were live.
 pub async fn revoke_by_admin(
     state: &AppState,
     admin: &Principal,
-    session_id: Uuid,
-    client: &ClientInfo,
-) -> Result<(), Error> {
-    let scope = Scope::One {
-        session_id,
-        owner: None,
-    };
-    revoke(
-        state,
-        scope,
-        admin,
-        event::SESSIONS_REVOKED,
-        reason::BY_ADMIN,
-        client,
-    )
-    .await?;
-    Ok(())
-}
-
-/// An administrator ends every session of a user; returns how many were live.
-pub async fn revoke_all_by_admin(
-    state: &AppState,
-    admin: &Principal,
-    user_id: Uuid,
+    target: AdminTarget,
     client: &ClientInfo,
 ) -> Result<usize, Error> {
-    let scope = Scope::AllOf {
-        user_id,
-        keep: None,
+    let scope = match target {
+        AdminTarget::Session(session_id) => Scope::One {
+            session_id,
+            owner: None,
+        },
+        AdminTarget::EverySessionOf(user_id) => Scope::AllOf {
+            user_id,
+            keep: None,
+        },
     };
-    let ids = revoke(
-        state,
-        scope,
-        admin,
-        event::SESSIONS_REVOKED,
-        reason::BY_ADMIN,
-        client,
-    )
-    .await?;
+    let event = event::SESSIONS_REVOKED;
+    let ids = revoke(state, scope, admin, event, reason::BY_ADMIN, client).await?;
     Ok(ids.len())
 }

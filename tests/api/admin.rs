@@ -213,10 +213,7 @@ async fn unknown_or_malformed_roles_are_refused_and_change_nothing() {
         "invalid_request",
     )
     .await;
-    assert_eq!(
-        app.get_me(&alice.access_token).await.status(),
-        StatusCode::OK
-    );
+    assert_eq!(app.me_status(&alice.access_token).await, StatusCode::OK);
     assert_problem(
         app.put_admin_user_roles(
             &admin.access_token,
@@ -245,10 +242,7 @@ async fn an_admin_cannot_demote_or_disable_themselves_and_the_last_admin_stays()
     assert!(body["detail"].as_str().unwrap().contains("own admin role"));
     let disable = app.post_admin_disable(&admin.access_token, &admin.id).await;
     assert_problem(disable, 400, "invalid_request").await;
-    assert_eq!(
-        app.get_me(&admin.access_token).await.status(),
-        StatusCode::OK
-    );
+    assert_eq!(app.me_status(&admin.access_token).await, StatusCode::OK);
 
     // A second admin; each demotes the other at the same moment: one must stay admin.
     let deputy = app.signed_in_user("deputy").await;
@@ -311,10 +305,7 @@ async fn disabling_revokes_everything_and_enabling_lets_the_user_back_in() {
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.json::<Value>().await.unwrap()["disabled"], false);
     let back = alice.another_session(&app).await;
-    assert_eq!(
-        app.get_me(&back.access_token).await.status(),
-        StatusCode::OK
-    );
+    assert_eq!(app.me_status(&back.access_token).await, StatusCode::OK);
     assert_eq!(app.audit_count("user_disabled"), 1);
     assert_eq!(app.audit_count("user_enabled"), 1);
 }
@@ -334,10 +325,10 @@ async fn an_admin_can_revoke_one_session_or_all_of_a_users() {
         StatusCode::NO_CONTENT
     );
     assert_eq!(
-        app.get_me(&a.access_token).await.status(),
+        app.me_status(&a.access_token).await,
         StatusCode::UNAUTHORIZED
     );
-    assert_eq!(app.get_me(&b.access_token).await.status(), StatusCode::OK);
+    assert_eq!(app.me_status(&b.access_token).await, StatusCode::OK);
 
     assert_eq!(
         app.delete_admin_user_sessions(&admin.access_token, &a.id)
@@ -347,19 +338,16 @@ async fn an_admin_can_revoke_one_session_or_all_of_a_users() {
     );
     for session in [&b, &c] {
         assert_eq!(
-            app.get_me(&session.access_token).await.status(),
+            app.me_status(&session.access_token).await,
             StatusCode::UNAUTHORIZED
         );
         assert_eq!(
-            app.refresh(&session.refresh_token).await.status(),
+            app.refresh_status(&session.refresh_token).await,
             StatusCode::UNAUTHORIZED
         );
     }
     // The admin's own session is untouched.
-    assert_eq!(
-        app.get_me(&admin.access_token).await.status(),
-        StatusCode::OK
-    );
+    assert_eq!(app.me_status(&admin.access_token).await, StatusCode::OK);
     assert_problem(
         app.delete_admin_session(&admin.access_token, uuid::Uuid::now_v7())
             .await,

@@ -50,11 +50,11 @@ fn a_missing_database_url_is_named() {
     );
 }
 
-#[tokio::test]
-async fn create_admin_reads_the_password_from_stdin() {
-    let app = spawn_app().await;
+/// Runs `authd ARGS` against the app's database with `stdin` as its input; returns stdout,
+/// asserting success.
+async fn run_authd(app: &crate::helpers::TestApp, args: &[&str], stdin: &str) -> String {
     let mut child = authd()
-        .args(["create-admin", "operator"])
+        .args(args)
         .env("DATABASE_URL", app.db.url())
         .env("RUST_LOG", "warn")
         .stdin(Stdio::piped())
@@ -66,35 +66,9 @@ async fn create_admin_reads_the_password_from_stdin() {
         .stdin
         .take()
         .unwrap()
-        .write_all(format!("{PASSWORD}\n").as_bytes())
+        .write_all(stdin.as_bytes())
         .unwrap();
     let out = tokio::task::spawn_blocking(move || child.wait_with_output())
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let operator = app.log_in_as("operator").await;
-    let me: serde_json::Value = app
-        .get_me(&operator.access_token)
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(me["roles"], serde_json::json!(["admin", "user"]));
-}
-
-/// Runs `authd ARGS` against the app's database; returns stdout, asserting success.
-async fn run_authd(app: &crate::helpers::TestApp, args: &[&str]) -> String {
-    let mut cmd = authd();
-    cmd.args(args)
-        .env("DATABASE_URL", app.db.url())
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::null());
-    let out = tokio::task::spawn_blocking(move || cmd.output())
         .await
         .unwrap()
         .unwrap();
@@ -107,9 +81,33 @@ async fn run_authd(app: &crate::helpers::TestApp, args: &[&str]) -> String {
 }
 
 #[tokio::test]
+async fn create_admin_reads_the_password_from_stdin() {
+    let app = spawn_app().await;
+    run_authd(
+        &app,
+        &["create-admin", "operator"],
+        &format!("{PASSWORD}\n"),
+    )
+    .await;
+    let operator = app.log_in_as("operator").await;
+    let me: serde_json::Value = app
+        .get_me(&operator.access_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["roles"], serde_json::json!(["admin", "user"]));
+}
+
+#[tokio::test]
 async fn create_admin_can_generate_a_password_it_prints_once_and_that_works() {
     let app = spawn_app().await;
-    let out = run_authd(&app, &["create-admin", "operator", "--generate-password"]).await;
+    let out = run_authd(
+        &app,
+        &["create-admin", "operator", "--generate-password"],
+        "",
+    )
+    .await;
     let password = out
         .lines()
         .find_map(|l| l.strip_prefix("password: "))
@@ -125,12 +123,14 @@ async fn create_admin_if_none_does_nothing_once_an_administrator_exists() {
     let first = run_authd(
         &app,
         &["create-admin", "first", "--if-none", "--generate-password"],
+        "",
     )
     .await;
     assert!(first.contains("created administrator first"), "{first}");
     let second = run_authd(
         &app,
         &["create-admin", "second", "--if-none", "--generate-password"],
+        "",
     )
     .await;
     assert!(!second.contains("password:"), "{second}");

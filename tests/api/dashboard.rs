@@ -432,7 +432,7 @@ async fn granting_a_role_and_revoking_sessions_from_the_user_page() {
     assert!(page.contains("Roles saved: billing, user."));
     assert!(page.contains(r#"name="roles" value="billing" checked"#));
     assert_eq!(
-        app.get_me(&alice.access_token).await.status(),
+        app.me_status(&alice.access_token).await,
         StatusCode::UNAUTHORIZED
     );
 
@@ -446,7 +446,7 @@ async fn granting_a_role_and_revoking_sessions_from_the_user_page() {
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert!(b.html(&path).await.contains("Revoked"));
     assert_eq!(
-        app.get_me(&fresh.access_token).await.status(),
+        app.me_status(&fresh.access_token).await,
         StatusCode::UNAUTHORIZED
     );
 

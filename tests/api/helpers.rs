@@ -311,6 +311,30 @@ impl TestApp {
             .await
     }
 
+    /// The status `GET /api/auth/me` answers with this access token: whether it is accepted.
+    pub async fn me_status(&self, token: &str) -> StatusCode {
+        self.get_me(token).await.status()
+    }
+
+    /// The status a refresh with this refresh token answers.
+    pub async fn refresh_status(&self, refresh_token: &str) -> StatusCode {
+        self.refresh(refresh_token).await.status()
+    }
+
+    /// Logs in from a client that names itself `user_agent`; the login must succeed.
+    pub async fn log_in_from(&self, username: &str, user_agent: &str) -> TokenPair {
+        let res = self
+            .client
+            .post(self.url("/api/auth/login"))
+            .header("user-agent", user_agent)
+            .json(&json!({ "username": username, "password": PASSWORD }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        res.json().await.unwrap()
+    }
+
     pub async fn post_password(&self, token: &str, body: &Value) -> Response {
         self.authorized(Method::POST, "/api/auth/password", token, Some(body))
             .await

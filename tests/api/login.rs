@@ -77,17 +77,7 @@ async fn only_the_refresh_token_hash_is_stored() {
 async fn login_records_the_session_and_last_login() {
     let app = spawn_app().await;
     app.register("alice", PASSWORD).await;
-    let tokens: TokenPair = app
-        .client
-        .post(app.url("/api/auth/login"))
-        .header("user-agent", "authd-tests/1.0")
-        .json(&json!({ "username": "alice", "password": PASSWORD }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let tokens: TokenPair = app.log_in_from("alice", "authd-tests/1.0").await;
     let me: Value = app.get_me(&tokens.access_token).await.json().await.unwrap();
     assert!(me["last_login_at"].is_string());
 

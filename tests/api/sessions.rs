@@ -20,10 +20,7 @@ async fn logout_revokes_the_current_session_at_once() {
     )
     .await;
     // Only that session: the other one lives.
-    assert_eq!(
-        app.get_me(&other.access_token).await.status(),
-        StatusCode::OK
-    );
+    assert_eq!(app.me_status(&other.access_token).await, StatusCode::OK);
     assert_eq!(app.audit_count("logout"), 1);
 }
 
@@ -37,15 +34,15 @@ async fn logout_all_revokes_every_session_of_the_user() {
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     for session in [&a, &b] {
         assert_eq!(
-            app.get_me(&session.access_token).await.status(),
+            app.me_status(&session.access_token).await,
             StatusCode::UNAUTHORIZED
         );
         assert_eq!(
-            app.refresh(&session.refresh_token).await.status(),
+            app.refresh_status(&session.refresh_token).await,
             StatusCode::UNAUTHORIZED
         );
     }
-    assert_eq!(app.get_me(&bob.access_token).await.status(), StatusCode::OK);
+    assert_eq!(app.me_status(&bob.access_token).await, StatusCode::OK);
 }
 
 #[tokio::test]
@@ -64,17 +61,7 @@ async fn logout_needs_a_token() {
 async fn the_session_list_marks_the_current_one_and_records_the_client() {
     let app = spawn_app().await;
     let first = app.signed_in_user("alice").await;
-    let second: TokenPair = app
-        .client
-        .post(app.url("/api/auth/login"))
-        .header("user-agent", "second-device/2.0")
-        .json(&json!({ "username": "alice", "password": PASSWORD }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let second: TokenPair = app.log_in_from("alice", "second-device/2.0").await;
     app.signed_in_user("bob").await;
     let res = app.get_sessions(&first.access_token).await;
     assert_eq!(res.status(), StatusCode::OK);
@@ -125,13 +112,10 @@ async fn a_user_can_revoke_one_of_their_sessions_but_not_anothers() {
         .await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     assert_eq!(
-        app.get_me(&phone.access_token).await.status(),
+        app.me_status(&phone.access_token).await,
         StatusCode::UNAUTHORIZED
     );
-    assert_eq!(
-        app.get_me(&laptop.access_token).await.status(),
-        StatusCode::OK
-    );
+    assert_eq!(app.me_status(&laptop.access_token).await, StatusCode::OK);
 
     // Bob's session, seen from alice: not found, and untouched.
     assert_problem(
@@ -141,7 +125,7 @@ async fn a_user_can_revoke_one_of_their_sessions_but_not_anothers() {
         "not_found",
     )
     .await;
-    assert_eq!(app.get_me(&bob.access_token).await.status(), StatusCode::OK);
+    assert_eq!(app.me_status(&bob.access_token).await, StatusCode::OK);
     assert_problem(
         app.delete_session(&laptop.access_token, uuid::Uuid::now_v7())
             .await,
@@ -186,20 +170,17 @@ async fn changing_the_password_revokes_the_other_sessions_only() {
         )
         .await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert_eq!(app.me_status(&here.access_token).await, StatusCode::OK);
     assert_eq!(
-        app.get_me(&here.access_token).await.status(),
+        app.refresh_status(&here.refresh_token).await,
         StatusCode::OK
     );
     assert_eq!(
-        app.refresh(&here.refresh_token).await.status(),
-        StatusCode::OK
-    );
-    assert_eq!(
-        app.get_me(&elsewhere.access_token).await.status(),
+        app.me_status(&elsewhere.access_token).await,
         StatusCode::UNAUTHORIZED
     );
     assert_eq!(
-        app.refresh(&elsewhere.refresh_token).await.status(),
+        app.refresh_status(&elsewhere.refresh_token).await,
         StatusCode::UNAUTHORIZED
     );
     assert_eq!(
@@ -239,10 +220,7 @@ async fn a_password_change_needs_the_current_password_and_a_valid_new_one() {
     .await;
     // Nothing changed.
     assert_eq!(app.login("alice", PASSWORD).await.status(), StatusCode::OK);
-    assert_eq!(
-        app.get_me(&alice.access_token).await.status(),
-        StatusCode::OK
-    );
+    assert_eq!(app.me_status(&alice.access_token).await, StatusCode::OK);
 }
 
 #[tokio::test]
@@ -250,7 +228,7 @@ async fn a_revocation_on_one_instance_reaches_another_sharing_the_database() {
     let a = spawn_app().await;
     let b = a.second_instance().await;
     let alice = a.signed_in_user("alice").await;
-    assert_eq!(b.get_me(&alice.access_token).await.status(), StatusCode::OK);
+    assert_eq!(b.me_status(&alice.access_token).await, StatusCode::OK);
     let res = a.post_logout(&alice.access_token).await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     // Instance b learns of it from the database within a few sync intervals (2 s each).

@@ -71,7 +71,7 @@ async fn a_token_signed_by_the_test_signer_is_accepted() {
     let alice = app.signed_in_user("alice").await;
     let (kid, key) = app_key(&app);
     let token = sign(&kid, &key, "at+jwt", &claims_of(&alice.access_token));
-    assert_eq!(app.get_me(&token).await.status(), StatusCode::OK);
+    assert_eq!(app.me_status(&token).await, StatusCode::OK);
 }
 
 #[tokio::test]
@@ -251,10 +251,7 @@ async fn hs256_mode_issues_and_verifies_hs256_tokens() {
     let header = jsonwebtoken::decode_header(&alice.access_token).unwrap();
     assert_eq!(header.alg, Algorithm::HS256);
     assert_eq!(header.typ.as_deref(), Some("at+jwt"));
-    assert_eq!(
-        app.get_me(&alice.access_token).await.status(),
-        StatusCode::OK
-    );
+    assert_eq!(app.me_status(&alice.access_token).await, StatusCode::OK);
 
     let mut forged = Header::new(Algorithm::HS256);
     forged.typ = Some("at+jwt".into());
@@ -277,10 +274,7 @@ async fn es256_mode_generates_a_p256_key() {
             .alg,
         Algorithm::ES256
     );
-    assert_eq!(
-        app.get_me(&alice.access_token).await.status(),
-        StatusCode::OK
-    );
+    assert_eq!(app.me_status(&alice.access_token).await, StatusCode::OK);
 }
 
 #[tokio::test]
@@ -294,10 +288,7 @@ async fn issuer_and_audience_come_from_configuration() {
     let claims = claims_of(&alice.access_token);
     assert_eq!(claims.iss, "https://auth.example.org");
     assert_eq!(claims.aud, "api.example.org");
-    assert_eq!(
-        app.get_me(&alice.access_token).await.status(),
-        StatusCode::OK
-    );
+    assert_eq!(app.me_status(&alice.access_token).await, StatusCode::OK);
 }
 
 #[tokio::test]
