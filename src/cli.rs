@@ -1,4 +1,4 @@
-//! The command line: `authd serve | migrate | create-admin USERNAME [--if-none] [--generate-password]`.
+//! The command line: `authd serve | migrate | create-admin | keys`.
 
 use clap::{Parser, Subcommand};
 
@@ -31,4 +31,32 @@ pub enum Command {
         #[arg(long)]
         generate_password: bool,
     },
+    /// Manage the keys that sign access tokens (EdDSA, ES256, RS256). Changes reach every
+    /// running instance within a few seconds.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// List every key: kid, algorithm, state (pending, signing, verifying, retired), dates, and
+    /// whether its private half is stored encrypted.
+    List,
+    /// Add a new key. Running instances publish it in the JWKS at once and sign with it within
+    /// 30 s; the previous key keeps verifying until its last token expires, then retires.
+    Rotate {
+        /// Publish the new key this many seconds before it starts signing, so that services
+        /// caching our JWKS learn it first.
+        #[arg(long, value_name = "SECONDS", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=604_800))]
+        publish_ahead: u32,
+    },
+    /// Emergency: tokens signed with this key stop working on every instance within 30 s. If it
+    /// was the signing key, a new key takes over at once.
+    Retire {
+        /// The key's id, as `authd keys list` shows it.
+        kid: String,
+    },
+    /// Encrypt every stored private key that is still plain with AUTHD_KEY_ENCRYPTION_KEY
+    /// (a one-off after setting that variable; `rotate` does the same on the way).
+    Encrypt,
 }

@@ -80,6 +80,10 @@ pub struct Config {
     pub hash_queue: Option<usize>,
     /// Database connections this instance keeps at most.
     pub db_pool_size: u32,
+    /// 32 bytes, base64: seals private signing keys at rest.
+    pub key_encryption_key: Option<Secret>,
+    /// HS256 only: the previous secret, still accepted for verification during a change.
+    pub jwt_secret_previous: Option<Secret>,
 }
 
 /// One line naming the variable and what is wrong with it.
@@ -250,6 +254,27 @@ impl Config {
                 })?,
         };
 
+        let key_encryption_key = var("AUTHD_KEY_ENCRYPTION_KEY").map(Secret::new);
+        if let Some(kek) = &key_encryption_key {
+            use base64::Engine;
+            let decoded = base64::engine::general_purpose::STANDARD.decode(kek.expose().trim());
+            if decoded.map_or(true, |k| k.len() != 32) {
+                return Err(err(
+                    "AUTHD_KEY_ENCRYPTION_KEY",
+                    "expected 32 random bytes in base64 (e.g. from: openssl rand -base64 32)",
+                ));
+            }
+        }
+        let jwt_secret_previous = var("AUTHD_JWT_SECRET_PREVIOUS").map(Secret::new);
+        if let Some(previous) = &jwt_secret_previous
+            && previous.expose().len() < 32
+        {
+            return Err(err(
+                "AUTHD_JWT_SECRET_PREVIOUS",
+                "must be at least 32 bytes, like AUTHD_JWT_SECRET",
+            ));
+        }
+
         Ok(Self {
             database_url,
             bind,
@@ -268,6 +293,8 @@ impl Config {
             dashboard_absolute_secs,
             hash_queue,
             db_pool_size,
+            key_encryption_key,
+            jwt_secret_previous,
         })
     }
 }
@@ -316,6 +343,9 @@ mod tests {
             ("AUTHD_HASH_QUEUE", "0"),
             ("AUTHD_DB_POOL_SIZE", "0"),
             ("AUTHD_DB_POOL_SIZE", "many"),
+            ("AUTHD_KEY_ENCRYPTION_KEY", "c2hvcnQ="),
+            ("AUTHD_KEY_ENCRYPTION_KEY", "not base64 at all!"),
+            ("AUTHD_JWT_SECRET_PREVIOUS", "short"),
         ] {
             let e = config(&[(var, value)]).unwrap_err();
             assert_eq!(e.var, var);
@@ -345,6 +375,10 @@ mod tests {
     #[test]
     fn debug_output_hides_secrets() {
         let c = config(&[
+            (
+                "AUTHD_KEY_ENCRYPTION_KEY",
+                "c2VjcmV0LWtlay1zZWNyZXQta2VrLXNlY3JldC1rZWs=",
+            ),
             ("AUTHD_JWT_ALG", "HS256"),
             ("AUTHD_JWT_SECRET", "super-secret-value-of-32-bytes!!"),
             ("AUTHD_BOOTSTRAP_ADMIN", "root:hunter2hunter2"),
@@ -355,6 +389,7 @@ mod tests {
             !shown.contains("super-secret")
                 && !shown.contains("hunter2")
                 && !shown.contains("postgres://")
+                && !shown.contains("c2VjcmV0")
         );
     }
 

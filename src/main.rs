@@ -5,9 +5,10 @@ use clap::Parser;
 
 use authd::Application;
 use authd::auth::secrets::random_password;
-use authd::cli::{Cli, Command};
+use authd::cli::{Cli, Command, KeysCommand};
 use authd::config::Config;
 use authd::services::accounts::{self, IfAdminExists};
+use authd::services::keys;
 use authd::startup::{StartupError, build_state, prepare_database};
 
 fn main() -> ExitCode {
@@ -37,6 +38,7 @@ fn main() -> ExitCode {
             if_none,
             generate_password,
         } => create_admin(config, &username, if_none, generate_password),
+        Command::Keys(command) => manage_keys(config, command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -113,6 +115,56 @@ fn create_admin(
                 }
             }
             None => println!("an administrator exists already; nothing to do"),
+        }
+        Ok(())
+    })
+}
+
+fn manage_keys(config: Config, command: KeysCommand) -> Result<(), StartupError> {
+    let fail = |e: authd::services::Error| StartupError::Other(format!("keys: {e}"));
+    actix_web::rt::System::new().block_on(async move {
+        let state = build_state(config).await?;
+        match command {
+            KeysCommand::List => {
+                let when = |t: Option<chrono::DateTime<chrono::Utc>>| {
+                    t.map_or_else(
+                        || "-".to_owned(),
+                        |t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+                    )
+                };
+                println!(
+                    "{:<18} {:<6} {:<9} {:<20} {:<20} {:<20} encrypted",
+                    "kid", "alg", "state", "created", "activated", "retired"
+                );
+                for key in keys::list(&state).await.map_err(fail)? {
+                    println!(
+                        "{:<18} {:<6} {:<9} {:<20} {:<20} {:<20} {}",
+                        key.kid,
+                        key.alg,
+                        key.state.as_str(),
+                        when(Some(key.created_at)),
+                        when(key.activated_at),
+                        when(key.retired_at),
+                        if key.sealed { "yes" } else { "no" }
+                    );
+                }
+            }
+            KeysCommand::Rotate { publish_ahead } => {
+                let ahead = chrono::Duration::seconds(i64::from(publish_ahead));
+                let (kid, from) = keys::rotate(&state, ahead).await.map_err(fail)?;
+                println!("new signing key {kid}, published now, signing from {from}");
+            }
+            KeysCommand::Retire { kid } => {
+                let replacement = keys::retire(&state, kid.clone()).await.map_err(fail)?;
+                println!("retired key {kid}");
+                if let Some(new) = replacement {
+                    println!("it was signing: new signing key {new}");
+                }
+            }
+            KeysCommand::Encrypt => {
+                let n = keys::seal_stored(&state).await.map_err(fail)?;
+                println!("encrypted {n} stored private key(s)");
+            }
         }
         Ok(())
     })

@@ -10,7 +10,6 @@ use actix_web::middleware::{Condition, DefaultHeaders, Logger, from_fn};
 use actix_web::{App, HttpServer, web};
 
 use crate::api;
-use crate::auth::keys::{KeyError, KeyRing};
 use crate::auth::passwords::Hasher;
 use crate::auth::revocation::Revocation;
 use crate::auth::tokens::{LEEWAY_SECS, TokenService};
@@ -18,7 +17,7 @@ use crate::config::{Config, JwtAlg};
 use crate::dashboard;
 use crate::db::{self, DbPool, StoreError};
 use crate::request_id;
-use crate::services::{self, accounts};
+use crate::services::{self, accounts, keys};
 use crate::state::AppState;
 
 /// Password checks that may wait for a hashing thread, per core: ~1 s of work at ~30 ms a
@@ -35,7 +34,7 @@ pub enum StartupError {
     #[error("{0}")]
     Store(#[from] StoreError),
     #[error("signing keys: {0}")]
-    Keys(#[from] KeyError),
+    Keys(services::Error),
     #[error("AUTHD_BOOTSTRAP_ADMIN: {0}")]
     Bootstrap(services::Error),
     #[error("cannot listen on {addr}: {source}")]
@@ -96,10 +95,15 @@ pub async fn build_state(config: Config) -> Result<AppState, StartupError> {
         let mut conn = pool
             .get()
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-        let keys = match (&config.jwt_alg, &config.jwt_secret) {
-            (JwtAlg::Hs256, Some(secret)) => KeyRing::from_secret(secret),
-            (alg, _) => KeyRing::load_or_create(&mut conn, *alg)?,
-        };
+        let keys = keys::load_ring(&mut conn, &config).map_err(|e| match e {
+            services::Error::Invalid(why) => StartupError::Other(why),
+            other => StartupError::Keys(other),
+        })?;
+        if config.jwt_alg != JwtAlg::Hs256 && config.key_encryption_key.is_none() {
+            log::warn!(
+                "AUTHD_KEY_ENCRYPTION_KEY is not set: private signing keys are stored unencrypted"
+            );
+        }
         let revocation = Revocation::new(config.access_ttl_secs, LEEWAY_SECS as i64);
         revocation
             .sync_from(&mut conn, chrono::Utc::now())
@@ -142,6 +146,7 @@ impl Application {
         spawn_revocation_sync(state.pool.clone(), &state.revocation);
         let config = state.config.clone();
         let state = web::Data::new(state);
+        spawn_key_refresh(&state);
 
         let listener = TcpListener::bind(config.bind).map_err(|source| StartupError::Bind {
             addr: config.bind.to_string(),
@@ -223,6 +228,44 @@ fn spawn_revocation_sync(pool: DbPool, revocation: &Arc<Revocation>) {
             .await;
             if let Err(e) = result {
                 log::warn!("revocation sync failed: {e}");
+            }
+        }
+    });
+}
+
+/// How often each instance re-reads the signing keys: a rotation or retirement made anywhere
+/// takes effect here within this (plus one refresh's time).
+pub const KEY_REFRESH_INTERVAL: Duration = Duration::from_secs(2);
+
+/// A token naming an unknown key triggers a refresh at most this often, so random kids cannot
+/// turn into a query per request.
+pub const UNKNOWN_KID_REFRESH_GAP: Duration = Duration::from_secs(5);
+
+/// Keeps the key ring in step with the table. It stops when the app state is gone.
+fn spawn_key_refresh(state: &web::Data<AppState>) {
+    let weak = Arc::downgrade(&state.clone().into_inner());
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(KEY_REFRESH_INTERVAL);
+        let mut last_unknown = tokio::time::Instant::now() - UNKNOWN_KID_REFRESH_GAP;
+        loop {
+            let Some(tokens) = weak.upgrade().map(|s| s.tokens.clone()) else {
+                break;
+            };
+            tokio::select! {
+                _ = tick.tick() => {}
+                () = tokens.unknown_kid_seen() => {
+                    if last_unknown.elapsed() < UNKNOWN_KID_REFRESH_GAP {
+                        continue;
+                    }
+                    last_unknown = tokio::time::Instant::now();
+                }
+            }
+            drop(tokens);
+            let Some(state) = weak.upgrade() else {
+                break;
+            };
+            if let Err(e) = keys::refresh(&state).await {
+                log::warn!("signing key refresh failed: {e}");
             }
         }
     });

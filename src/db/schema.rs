@@ -59,6 +59,7 @@ diesel::table! {
         created_at -> Timestamptz,
         activated_at -> Nullable<Timestamptz>,
         retired_at -> Nullable<Timestamptz>,
+        private_key_encryption -> Nullable<Text>,
     }
 }
 

@@ -1,25 +1,13 @@
 //! The binary itself: help, configuration errors, create-admin.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-
-use crate::helpers::{PASSWORD, spawn_app};
-
-fn authd() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_authd"));
-    cmd.env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default());
-    // Run from a directory without a .env file.
-    cmd.current_dir(std::env::temp_dir());
-    cmd
-}
+use crate::helpers::{PASSWORD, authd_command as authd, spawn_app};
 
 #[test]
 fn help_lists_every_command() {
     let out = authd().arg("--help").output().unwrap();
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
-    for command in ["serve", "migrate", "create-admin"] {
+    for command in ["serve", "migrate", "create-admin", "keys"] {
         assert!(text.contains(command), "--help does not mention {command}");
     }
 }
@@ -53,25 +41,7 @@ fn a_missing_database_url_is_named() {
 /// Runs `authd ARGS` against the app's database with `stdin` as its input; returns stdout,
 /// asserting success.
 async fn run_authd(app: &crate::helpers::TestApp, args: &[&str], stdin: &str) -> String {
-    let mut child = authd()
-        .args(args)
-        .env("DATABASE_URL", app.db.url())
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    let out = tokio::task::spawn_blocking(move || child.wait_with_output())
-        .await
-        .unwrap()
-        .unwrap();
+    let out = app.run_cli(args, &[], stdin).await;
     assert!(
         out.status.success(),
         "{}",
@@ -146,4 +116,23 @@ async fn create_admin_if_none_does_nothing_once_an_administrator_exists() {
     .unwrap()
     .n;
     assert_eq!(admins, 1);
+}
+
+#[test]
+fn keys_help_explains_each_subcommand() {
+    let out = authd().args(["keys", "--help"]).output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    for sub in ["list", "rotate", "retire", "encrypt"] {
+        assert!(
+            text.lines().any(|l| l.trim_start().starts_with(sub)),
+            "keys --help does not explain {sub}: {text}"
+        );
+    }
+    let rotate = authd().args(["keys", "rotate", "--help"]).output().unwrap();
+    assert!(
+        String::from_utf8(rotate.stdout)
+            .unwrap()
+            .contains("--publish-ahead")
+    );
 }

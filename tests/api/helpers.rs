@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::fmt::Display;
 use std::hash::{DefaultHasher, Hash, Hasher};
+use std::process::{Command, Output, Stdio};
 use std::sync::{Arc, OnceLock};
 
 use actix_web::dev::ServerHandle;
@@ -15,6 +16,15 @@ use diesel::sql_types::{BigInt, Text};
 use reqwest::{Client, Method, Response, StatusCode};
 use serde::Deserialize;
 use serde_json::{Value, json};
+
+/// The `authd` binary with a clean environment, run from a directory without a `.env` file.
+pub fn authd_command() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_authd"));
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default());
+    cmd.current_dir(std::env::temp_dir());
+    cmd
+}
 
 /// A password that passes the default policy.
 pub const PASSWORD: &str = "correct horse battery staple";
@@ -215,6 +225,42 @@ impl TestApp {
 
     pub async fn second_instance(&self) -> TestApp {
         self.second_instance_with(&[]).await
+    }
+
+    /// Runs the `authd` binary against this app's database, as an operator would beside the
+    /// running service; `env` adds settings. Returns its output, whatever its exit status.
+    pub async fn run_cli(&self, args: &[&str], env: &[(&str, &str)], stdin: &str) -> Output {
+        use std::io::Write;
+        let mut cmd = authd_command();
+        cmd.args(args)
+            .env("DATABASE_URL", self.db.url())
+            .env("RUST_LOG", "warn")
+            .envs(env.iter().copied())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        tokio::task::spawn_blocking(move || child.wait_with_output())
+            .await
+            .unwrap()
+            .unwrap()
+    }
+
+    /// `run_cli` that must succeed: its standard output.
+    pub async fn cli_ok(&self, args: &[&str], env: &[(&str, &str)]) -> String {
+        let out = self.run_cli(args, env, "").await;
+        assert!(
+            out.status.success(),
+            "authd {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -7,6 +7,7 @@ mod dashboard;
 mod health;
 mod helpers;
 mod jwks;
+mod keys;
 mod login;
 mod refresh;
 mod register;

@@ -1,7 +1,7 @@
 //! Verified access tokens, remembered until they expire, so a token presented again skips the
 //! signature check (EdDSA verification costs ~30 us; a lookup well under 1 us). Keyed by the whole
 //! compact token, so any changed byte is a miss. Expiry is still checked on every hit, revocation
-//! by the caller as for any token.
+//! by the caller as for any token, and the cache is emptied whenever the key ring changes.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -41,6 +41,13 @@ impl TokenCache {
             }
         }
         entries.insert(token.into(), claims);
+    }
+
+    pub(super) fn clear(&self) {
+        self.entries
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
     }
 
     #[cfg(test)]

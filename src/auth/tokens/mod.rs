@@ -4,10 +4,11 @@
 mod cache;
 mod claims;
 
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use chrono::Utc;
 use jsonwebtoken::{Header, Validation, decode, decode_header, encode};
+use tokio::sync::Notify;
 use uuid::Uuid;
 
 use super::keys::KeyRing;
@@ -26,7 +27,10 @@ pub const CACHE_CAPACITY: usize = 20_000;
 pub struct SignError(String);
 
 pub struct TokenService {
-    keys: KeyRing,
+    keys: RwLock<Arc<KeyRing>>,
+    /// Woken when a token names a key this ring does not know: another instance may have
+    /// rotated. Whoever reloads the ring decides how often to act on it.
+    unknown_kid: Notify,
     cache: TokenCache,
     validation: Validation,
     issuer: String,
@@ -52,7 +56,8 @@ impl TokenService {
         validation.set_audience(&[audience.as_str()]);
         validation.set_required_spec_claims(&["exp", "nbf", "iat", "iss", "aud", "sub"]);
         Self {
-            keys,
+            keys: RwLock::new(Arc::new(keys)),
+            unknown_kid: Notify::new(),
             cache: TokenCache::new(CACHE_CAPACITY),
             validation,
             issuer,
@@ -63,7 +68,27 @@ impl TokenService {
 
     /// The JWK Set other services verify our tokens with.
     pub fn jwks(&self) -> serde_json::Value {
-        serde_json::json!({ "keys": self.keys.public_jwks })
+        serde_json::json!({ "keys": self.keys().public_jwks() })
+    }
+
+    pub fn keys(&self) -> Arc<KeyRing> {
+        // A poisoned lock still holds a consistent Arc: keep serving with it.
+        match self.keys.read() {
+            Ok(k) => k.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Swaps in a new key ring and forgets every cached verification, so a retired key's tokens
+    /// stop passing at once.
+    pub fn replace_keys(&self, keys: KeyRing) {
+        *self.keys.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(keys);
+        self.cache.clear();
+    }
+
+    /// Resolves when a token named a key this ring does not know.
+    pub async fn unknown_kid_seen(&self) {
+        self.unknown_kid.notified().await;
     }
 
     pub fn issue(
@@ -76,7 +101,7 @@ impl TokenService {
         // Roles are a set: sorted, so equal sets give equal claims.
         roles.sort();
         roles.dedup();
-        let keys = &self.keys;
+        let keys = self.keys();
         let now = Utc::now().timestamp();
         let claims = AccessClaims {
             iss: self.issuer.clone(),
@@ -92,9 +117,9 @@ impl TokenService {
         };
         let mut header = Header::new(keys.algorithm);
         header.typ = Some(ACCESS_TOKEN_TYPE.into());
-        header.kid = Some(keys.signing_kid.clone());
+        header.kid = Some(keys.signing_kid().to_owned());
         let token =
-            encode(&header, &claims, &keys.signing_key).map_err(|e| SignError(e.to_string()))?;
+            encode(&header, &claims, keys.signing_key()).map_err(|e| SignError(e.to_string()))?;
         Ok(IssuedAccessToken {
             token,
             expires_in: self.access_ttl_secs,
@@ -124,17 +149,25 @@ impl TokenService {
         {
             return Err(TokenRejection::WrongType);
         }
-        let keys = &self.keys;
+        let keys = self.keys();
         if header.alg != keys.algorithm {
             return Err(TokenRejection::Invalid);
         }
-        let kid = header.kid.ok_or(TokenRejection::UnknownKey)?;
-        let key = keys.decoding_key(&kid).ok_or(TokenRejection::UnknownKey)?;
-        let data =
-            decode::<AccessClaims>(token, key, &self.validation).map_err(|e| match e.kind() {
-                jsonwebtoken::errors::ErrorKind::ExpiredSignature => TokenRejection::Expired,
-                _ => TokenRejection::Invalid,
-            })?;
-        Ok(data.claims)
+        let candidates = keys.candidates(header.kid.as_deref());
+        if candidates.is_empty() {
+            self.unknown_kid.notify_one();
+            return Err(TokenRejection::UnknownKey);
+        }
+        let mut rejection = TokenRejection::Invalid;
+        for key in candidates {
+            match decode::<AccessClaims>(token, key, &self.validation) {
+                Ok(data) => return Ok(data.claims),
+                Err(e) if matches!(e.kind(), jsonwebtoken::errors::ErrorKind::ExpiredSignature) => {
+                    rejection = TokenRejection::Expired;
+                }
+                Err(_) => {}
+            }
+        }
+        Err(rejection)
     }
 }
