@@ -105,9 +105,7 @@ pub async fn build_state(config: Config) -> Result<AppState, StartupError> {
             );
         }
         let revocation = Revocation::new(config.access_ttl_secs, LEEWAY_SECS as i64);
-        revocation
-            .sync_from(&mut conn, chrono::Utc::now())
-            .map_err(StoreError::from)?;
+        revocation.sync_from(&mut conn).map_err(StoreError::from)?;
         Ok((pool, keys, revocation))
     })
     .await
@@ -221,9 +219,7 @@ fn spawn_revocation_sync(pool: DbPool, revocation: &Arc<Revocation>) {
                 break;
             };
             let result = db::run(&pool, move |conn| {
-                revocation
-                    .sync_from(conn, chrono::Utc::now())
-                    .map_err(services::Error::from)
+                revocation.sync_from(conn).map_err(services::Error::from)
             })
             .await;
             if let Err(e) = result {

@@ -5,29 +5,61 @@
 //! The database stays the source of truth (`sessions.revoked_at`, `users.tokens_valid_after`): the
 //! state is loaded from it at start and refreshed from it by `sync_from`, which is what lets several
 //! instances agree.
+//!
+//! How a sync finds the revocations made elsewhere, whatever the app servers' clocks say and even
+//! when a transaction commits late: every stamp is the *database's* clock at the revoking statement
+//! (`db::clock`), and so is the sync's cursor, read before the rows. A revocation those rows did not
+//! show commits after that cursor, so it was stamped at most its commit delay before it; each sync
+//! therefore re-reads from `COMMIT_OVERLAP` before the previous cursor. Re-read rows change nothing
+//! (entries are keyed by id, watermarks only rise) and are few (`sessions_revoked_at_idx`). Only a
+//! transaction committing more than `COMMIT_OVERLAP` after its revoking statement would be missed;
+//! the services' transactions end milliseconds after it. The instance that revoked puts the very
+//! instants stored (`RETURNING`) in its own state at once. A watermark is compared with a token's
+//! issue time, which is its signing server's clock: only that comparison depends on app clocks
+//! agreeing with the database's.
 
 use std::collections::HashMap;
 use std::sync::RwLock;
+use std::time::Instant;
 
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
+use crate::db::clock;
 use crate::db::models::session::Session;
 use crate::db::models::user::User;
 
 #[derive(Default)]
 struct Inner {
-    /// session id -> when the entry may be forgotten
+    /// session id -> when the entry may be forgotten (database time)
     sessions: HashMap<Uuid, DateTime<Utc>>,
     /// user id -> tokens issued at or before this instant are refused
     watermarks: HashMap<Uuid, DateTime<Utc>>,
-    /// the newest change already read from the database
+    /// the database's clock just before the last successful sync read its rows: the cursor
     synced_until: Option<DateTime<Utc>>,
+    /// when the last sync succeeded, by this instance's monotonic clock
+    synced_at: Option<Instant>,
 }
 
 /// A sync older than this no longer vouches for other instances' revocations.
 pub const STALE_AFTER_SECS: i64 = 10;
+
+/// How long after its revoking statement a transaction may commit and still be seen by the other
+/// instances' syncs (which re-read this far back before their previous cursor).
+pub const COMMIT_OVERLAP: Duration = Duration::seconds(60);
+
+/// Where a sync starts reading, in database time: `COMMIT_OVERLAP` before the previous sync's
+/// cursor, but never before the horizon (older revocations cannot void an unexpired token). The
+/// first sync reads the whole horizon.
+fn read_from(
+    cursor: Option<DateTime<Utc>>,
+    db_now: DateTime<Utc>,
+    horizon: Duration,
+) -> DateTime<Utc> {
+    let floor = db_now - horizon;
+    cursor.map_or(floor, |c| (c - COMMIT_OVERLAP).max(floor))
+}
 
 pub struct Revocation {
     inner: RwLock<Inner>,
@@ -51,14 +83,11 @@ impl Revocation {
         self.inner.write().unwrap_or_else(|p| p.into_inner())
     }
 
-    pub fn revoke_session(&self, session_id: Uuid, at: DateTime<Utc>) {
-        self.write().sessions.insert(session_id, at + self.horizon);
-    }
-
-    pub fn revoke_sessions(&self, ids: &[Uuid], at: DateTime<Utc>) {
+    /// Sessions with the instant each was revoked, as stored (`Session::revoke` returns them).
+    pub fn revoke_sessions(&self, revoked: &[(Uuid, DateTime<Utc>)]) {
         let mut inner = self.write();
-        for id in ids {
-            inner.sessions.insert(*id, at + self.horizon);
+        for (id, at) in revoked {
+            inner.sessions.insert(*id, *at + self.horizon);
         }
     }
 
@@ -81,15 +110,18 @@ impl Revocation {
                 .is_some_and(|w| issued_at <= *w)
     }
 
-    /// True when the last sync from the database is too old to trust for revocations made by
-    /// other instances (the poller is failing or falling behind).
-    pub fn is_stale(&self, now: DateTime<Utc>) -> bool {
+    /// True when the last successful sync from the database is too old to trust for revocations
+    /// made by other instances (the poller is failing or falling behind). Measured by this
+    /// instance's monotonic clock: neither database time nor a wall clock that may jump.
+    pub fn is_stale(&self, now: Instant) -> bool {
+        let stale_after = std::time::Duration::from_secs(STALE_AFTER_SECS.unsigned_abs());
         self.read()
-            .synced_until
-            .is_none_or(|t| now - t > Duration::seconds(STALE_AFTER_SECS))
+            .synced_at
+            .is_none_or(|t| now.saturating_duration_since(t) > stale_after)
     }
 
-    /// Drops entries that can no longer matter: every token they could void has expired.
+    /// Drops entries that can no longer matter: every token they could void has expired. `now` is
+    /// database time, like the stamps.
     pub fn prune(&self, now: DateTime<Utc>) {
         let horizon = self.horizon;
         let mut inner = self.write();
@@ -97,26 +129,24 @@ impl Revocation {
         inner.watermarks.retain(|_, at| *at + horizon > now);
     }
 
-    /// Reads revocations newer than the last sync (all within the horizon on the first call).
-    pub fn sync_from(&self, conn: &mut PgConnection, now: DateTime<Utc>) -> QueryResult<()> {
-        let since = {
-            let inner = self.read();
-            // Re-read a little before the last mark: commits land out of order.
-            inner
-                .synced_until
-                .map_or(now - self.horizon, |t| t - Duration::seconds(5))
-                .max(now - self.horizon)
-        };
+    /// Reads the revocations of every instance from the database: those since `COMMIT_OVERLAP`
+    /// before the previous sync's cursor (the whole horizon on the first call).
+    pub fn sync_from(&self, conn: &mut PgConnection) -> QueryResult<()> {
+        // Read before the rows: whatever they miss commits after this instant.
+        let db_now = clock::now(conn)?;
+        let since = read_from(self.read().synced_until, db_now, self.horizon);
         let revoked = Session::revoked_since(conn, since)?;
         let marks = User::watermarks_since(conn, since)?;
-        for (id, at) in revoked {
-            self.revoke_session(id, at.unwrap_or(now));
-        }
+        self.revoke_sessions(&revoked);
         for (id, at) in marks {
             self.raise_watermark(id, at);
         }
-        self.write().synced_until = Some(now);
-        self.prune(now);
+        {
+            let mut inner = self.write();
+            inner.synced_until = Some(db_now);
+            inner.synced_at = Some(Instant::now());
+        }
+        self.prune(db_now);
         Ok(())
     }
 }
@@ -153,11 +183,61 @@ mod tests {
     #[test]
     fn the_state_is_stale_until_synced_and_again_when_syncs_stop() {
         let r = Revocation::new(900, 5);
-        let now = Utc::now();
+        let now = Instant::now();
+        let secs = |s: i64| std::time::Duration::from_secs(s.unsigned_abs());
         assert!(r.is_stale(now));
-        r.write().synced_until = Some(now);
-        assert!(!r.is_stale(now + Duration::seconds(STALE_AFTER_SECS)));
-        assert!(r.is_stale(now + Duration::seconds(STALE_AFTER_SECS + 1)));
+        r.write().synced_at = Some(now);
+        assert!(!r.is_stale(now + secs(STALE_AFTER_SECS)));
+        assert!(r.is_stale(now + secs(STALE_AFTER_SECS + 1)));
+        // Database time has no say: only when the last sync succeeded, here.
+        r.write().synced_until = Some(Utc::now() + Duration::days(1));
+        assert!(r.is_stale(now + secs(STALE_AFTER_SECS + 1)));
+    }
+
+    #[test]
+    fn the_first_sync_reads_the_whole_horizon() {
+        let (db_now, horizon) = (Utc::now(), Duration::seconds(905));
+        assert_eq!(read_from(None, db_now, horizon), db_now - horizon);
+    }
+
+    #[test]
+    fn a_sync_rereads_the_overlap_before_the_previous_cursor_but_not_past_the_horizon() {
+        let (cursor, horizon) = (Utc::now(), Duration::seconds(905));
+        let next = cursor + Duration::seconds(2);
+        assert_eq!(
+            read_from(Some(cursor), next, horizon),
+            cursor - COMMIT_OVERLAP
+        );
+        // After failed syncs, from the last successful one's cursor.
+        let later = cursor + Duration::seconds(300);
+        assert_eq!(
+            read_from(Some(cursor), later, horizon),
+            cursor - COMMIT_OVERLAP
+        );
+        let much_later = cursor + Duration::seconds(3600);
+        assert_eq!(
+            read_from(Some(cursor), much_later, horizon),
+            much_later - horizon
+        );
+    }
+
+    #[test]
+    fn a_revocation_committed_up_to_the_overlap_late_is_read_by_the_first_sync_after_it() {
+        let horizon = Duration::seconds(905);
+        let start = Utc::now();
+        for delay in [0, 1, 5, 8, 30, 59] {
+            // Stamped between two syncs (2 s apart), committed `delay` seconds later.
+            let stamped = start + Duration::milliseconds(2500);
+            let committed = stamped + Duration::seconds(delay);
+            let (mut cursor, mut db_now) = (None, start);
+            while db_now <= committed {
+                cursor = Some(db_now);
+                db_now += Duration::seconds(2);
+            }
+            // This sync's cursor is read after the commit: the row is visible, and in range.
+            let since = read_from(cursor, db_now, horizon);
+            assert!(stamped > since, "a commit {delay} s late is missed");
+        }
     }
 
     #[test]
@@ -175,7 +255,7 @@ mod tests {
         let r = Revocation::new(900, 5);
         let (user, session) = (Uuid::now_v7(), Uuid::now_v7());
         let t = Utc::now();
-        r.revoke_session(session, t);
+        r.revoke_sessions(&[(session, t)]);
         r.raise_watermark(user, t);
         r.prune(t + Duration::seconds(904));
         assert!(r.is_revoked(Uuid::now_v7(), session, t));

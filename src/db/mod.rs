@@ -1,5 +1,6 @@
 //! Database access: schema, models, the pool and the one helper that runs diesel off the event loop.
 
+pub mod clock;
 pub mod models;
 mod pool;
 pub mod schema;

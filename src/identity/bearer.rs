@@ -2,6 +2,8 @@
 //! round trip (signature, claims, in-memory revocation state), with the database asked instead
 //! when that state has not been synced for a while.
 
+use std::time::Instant;
+
 use actix_web::HttpRequest;
 use actix_web::http::header;
 use chrono::{DateTime, Utc};
@@ -60,7 +62,7 @@ async fn confirm_not_revoked(
     principal: &Principal,
     issued: DateTime<Utc>,
 ) -> Result<(), AuthError> {
-    if !state.revocation.is_stale(Utc::now()) {
+    if !state.revocation.is_stale(Instant::now()) {
         return Ok(());
     }
     let (user_id, session_id) = (principal.user_id, principal.session_id);

@@ -206,13 +206,8 @@ pub async fn change_password(
     let revoked = db::run(&state.pool, move |conn| {
         conn.transaction(|conn| {
             User::set_password_hash(conn, user_id, &hash, now)?;
-            let revoked = Session::revoke_all_of_user(
-                conn,
-                user_id,
-                Some(keep),
-                PASSWORD_CHANGED_REASON,
-                now,
-            )?;
+            let revoked =
+                Session::revoke_all_of_user(conn, user_id, Some(keep), PASSWORD_CHANGED_REASON)?;
             audit::record(
                 conn,
                 audit::Entry {
@@ -227,6 +222,6 @@ pub async fn change_password(
         })
     })
     .await?;
-    state.revocation.revoke_sessions(&revoked, now);
+    state.revocation.revoke_sessions(&revoked);
     Ok(())
 }

@@ -30,7 +30,7 @@ pub async fn set_disabled(
         return Err(Error::Invalid("you cannot disable your own account".into()));
     }
     let (actor_id, now, client) = (actor.user_id, Utc::now(), client.clone());
-    let (view, revoked) = db::run(&state.pool, move |conn| {
+    let (view, revoked, watermark) = db::run(&state.pool, move |conn| {
         conn.transaction(|conn| {
             User::lock_admin_changes(conn)?;
             let user = User::find(conn, user_id)?.ok_or(Error::NotFound)?;
@@ -45,13 +45,18 @@ pub async fn set_disabled(
                     "the last administrator cannot be disabled".into(),
                 ));
             }
-            let (user, revoked) = if disable {
+            let (user, revoked, watermark) = if disable {
                 User::set_disabled(conn, user_id, Some(user.disabled_at.unwrap_or(now)), now)?;
-                let revoked =
-                    Session::revoke_all_of_user(conn, user_id, None, DISABLED_REASON, now)?;
-                (User::raise_watermark(conn, user_id, now)?, revoked)
+                let revoked = Session::revoke_all_of_user(conn, user_id, None, DISABLED_REASON)?;
+                let user = User::raise_watermark(conn, user_id)?;
+                let watermark = Some(user.tokens_valid_after);
+                (user, revoked, watermark)
             } else {
-                (User::set_disabled(conn, user_id, None, now)?, Vec::new())
+                (
+                    User::set_disabled(conn, user_id, None, now)?,
+                    Vec::new(),
+                    None,
+                )
             };
             audit::record(
                 conn,
@@ -67,13 +72,13 @@ pub async fn set_disabled(
                     detail: json!({ "sessions_revoked": revoked.len() }),
                 },
             )?;
-            Ok::<_, Error>((UserView::new(user, roles), revoked))
+            Ok::<_, Error>((UserView::new(user, roles), revoked, watermark))
         })
     })
     .await?;
-    if disable {
-        state.revocation.revoke_sessions(&revoked, now);
-        state.revocation.raise_watermark(user_id, now);
+    state.revocation.revoke_sessions(&revoked);
+    if let Some(watermark) = watermark {
+        state.revocation.raise_watermark(user_id, watermark);
     }
     Ok(view)
 }

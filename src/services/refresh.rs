@@ -2,7 +2,7 @@
 //! holds the presented token's row lock, so concurrent refreshes of one token queue and exactly
 //! one of them rotates it.
 
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
 use serde_json::json;
 use uuid::Uuid;
@@ -33,8 +33,12 @@ enum Outcome {
     },
     /// Unknown, expired, revoked, or a lost race within the grace period: session untouched.
     Refused,
-    /// A rotated token came back after the grace period: the session was revoked.
-    ReuseDetected { session_id: Uuid },
+    /// A rotated token came back after the grace period: the session was revoked (`revoked` is
+    /// empty if something else revoked it meanwhile).
+    ReuseDetected {
+        session_id: Uuid,
+        revoked: Vec<(Uuid, DateTime<Utc>)>,
+    },
 }
 
 fn rotate(
@@ -58,7 +62,7 @@ fn rotate(
             if now - rotated_at <= grace {
                 return Ok(Outcome::Refused);
             }
-            Session::revoke(conn, session.id, REUSE_REASON, now)?;
+            let revoked = Session::revoke(conn, session.id, REUSE_REASON)?;
             audit::record(
                 conn,
                 audit::Entry {
@@ -71,6 +75,7 @@ fn rotate(
             )?;
             return Ok(Outcome::ReuseDetected {
                 session_id: session.id,
+                revoked,
             });
         }
         let Some(user) = User::find(conn, session.user_id)? else {
@@ -135,8 +140,11 @@ pub async fn refresh(
             ))
         }
         Outcome::Refused => Err(Error::InvalidGrant),
-        Outcome::ReuseDetected { session_id } => {
-            state.revocation.revoke_session(session_id, Utc::now());
+        Outcome::ReuseDetected {
+            session_id,
+            revoked,
+        } => {
+            state.revocation.revoke_sessions(&revoked);
             log::warn!("refresh token reuse detected; revoked session {session_id}");
             Err(Error::InvalidGrant)
         }

@@ -101,8 +101,8 @@ pub async fn assign(
         .map_err(Error::Invalid)?;
     names.sort();
     names.dedup();
-    let (actor_id, now, client) = (actor.user_id, Utc::now(), client.clone());
-    let view = db::run(&state.pool, move |conn| {
+    let (actor_id, client) = (actor.user_id, client.clone());
+    let (view, watermark) = db::run(&state.pool, move |conn| {
         conn.transaction(|conn| {
             User::lock_admin_changes(conn)?;
             let user = User::find(conn, user_id)?.ok_or(Error::NotFound)?;
@@ -125,7 +125,8 @@ pub async fn assign(
             }
             let ids: Vec<i32> = known.iter().map(|r| r.id).collect();
             User::replace_roles(conn, user_id, &ids, Some(actor_id))?;
-            let user = User::raise_watermark(conn, user_id, now)?;
+            let user = User::raise_watermark(conn, user_id)?;
+            let watermark = user.tokens_valid_after;
             audit::record(
                 conn,
                 audit::Entry {
@@ -137,10 +138,10 @@ pub async fn assign(
                 },
             )?;
             let roles = User::role_names(conn, user_id)?;
-            Ok(UserView::new(user, roles))
+            Ok((UserView::new(user, roles), watermark))
         })
     })
     .await?;
-    state.revocation.raise_watermark(user_id, now);
+    state.revocation.raise_watermark(user_id, watermark);
     Ok(view)
 }

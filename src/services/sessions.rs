@@ -175,26 +175,22 @@ async fn revoke(
     reason: &'static str,
     client: &ClientInfo,
 ) -> Result<Vec<Uuid>, Error> {
-    let now = Utc::now();
     let (actor_id, client) = (actor.user_id, client.clone());
     let revoked = db::run(&state.pool, move |conn| {
         conn.transaction(|conn| {
-            let (subject, ids) = match scope {
+            let (subject, revoked) = match scope {
                 Scope::One { session_id, owner } => {
                     let session = Session::find(conn, session_id)?.ok_or(Error::NotFound)?;
                     if owner.is_some_and(|o| o != session.user_id) {
                         return Err(Error::NotFound);
                     }
-                    (
-                        session.user_id,
-                        Session::revoke(conn, session_id, reason, now)?,
-                    )
+                    (session.user_id, Session::revoke(conn, session_id, reason)?)
                 }
                 Scope::AllOf { user_id, keep } => {
                     // Revoking the sessions of nobody is a wrong id: 404, not a silent success.
                     User::find(conn, user_id)?.ok_or(Error::NotFound)?;
-                    let ids = Session::revoke_all_of_user(conn, user_id, keep, reason, now)?;
-                    (user_id, ids)
+                    let revoked = Session::revoke_all_of_user(conn, user_id, keep, reason)?;
+                    (user_id, revoked)
                 }
             };
             audit::record(
@@ -204,15 +200,19 @@ async fn revoke(
                     actor_id: Some(actor_id),
                     subject_id: Some(subject),
                     client: &client,
-                    detail: json!({ "sessions": ids, "reason": reason }),
+                    detail: json!({ "sessions": session_ids(&revoked), "reason": reason }),
                 },
             )?;
-            Ok(ids)
+            Ok(revoked)
         })
     })
     .await?;
-    state.revocation.revoke_sessions(&revoked, now);
-    Ok(revoked)
+    state.revocation.revoke_sessions(&revoked);
+    Ok(session_ids(&revoked))
+}
+
+fn session_ids(revoked: &[(Uuid, DateTime<Utc>)]) -> Vec<Uuid> {
+    revoked.iter().map(|(id, _)| *id).collect()
 }
 
 /// Ends the caller's current session (API or dashboard).

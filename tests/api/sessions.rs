@@ -241,3 +241,45 @@ async fn a_revocation_on_one_instance_reaches_another_sharing_the_database() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }
+
+#[tokio::test]
+async fn a_revocation_whose_commit_lands_late_still_reaches_another_instance() {
+    use std::time::{Duration, Instant};
+
+    use authd::db::models::session::Session;
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+
+    let a = spawn_app().await;
+    let b = a.second_instance().await;
+    let alice = a.signed_in_user("alice").await;
+    assert_eq!(b.me_status(&alice.access_token).await, StatusCode::OK);
+    // Revoke the session the way the logout service does, in a transaction that stays open (a
+    // slow commit) for longer than instance b's sync overlap.
+    let session_id: uuid::Uuid = alice.session_id.parse().unwrap();
+    let mut conn = a.db.connect();
+    AnsiTransactionManager::begin_transaction(&mut conn).unwrap();
+    let revoked = Session::revoke(&mut conn, session_id, "logout").unwrap();
+    assert_eq!(revoked.len(), 1);
+    // Nothing is committed: instance b keeps accepting the token meanwhile.
+    let open_until = Instant::now() + Duration::from_secs(8);
+    while Instant::now() < open_until {
+        assert_eq!(b.me_status(&alice.access_token).await, StatusCode::OK);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    AnsiTransactionManager::commit_transaction(&mut conn).unwrap();
+    let committed = Instant::now();
+    // Committed now: b learns of it from the database within a sync interval or two.
+    let deadline = committed + Duration::from_secs(20);
+    while b.me_status(&alice.access_token).await != StatusCode::UNAUTHORIZED {
+        assert!(
+            Instant::now() < deadline,
+            "instance b never learned of the late-committed revocation"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let took = committed.elapsed();
+    assert!(
+        took < Duration::from_secs(5),
+        "b took {took:?} to learn of it"
+    );
+}

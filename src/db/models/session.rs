@@ -10,6 +10,7 @@ use diesel::prelude::*;
 use diesel::sql_types::Bool;
 use uuid::Uuid;
 
+use crate::db::clock::statement_timestamp;
 use crate::db::schema::{sessions, users};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -130,45 +131,45 @@ impl Session {
             .execute(conn)
     }
 
-    /// Revokes the unrevoked sessions `which` selects; returns the ids revoked.
+    /// Revokes the unrevoked sessions `which` selects; returns the ids revoked, each with the
+    /// instant stored as its `revoked_at`. That instant is the database's clock at the statement,
+    /// never an app server's: other instances find the revocation by it (`revoked_since`), and the
+    /// in-memory state of the instance that revoked must hold the very same instant.
     fn revoke_where(
         conn: &mut PgConnection,
         which: Box<dyn BoxableExpression<sessions::table, Pg, SqlType = Bool>>,
         reason: &str,
-        now: DateTime<Utc>,
-    ) -> QueryResult<Vec<Uuid>> {
+    ) -> QueryResult<Vec<(Uuid, DateTime<Utc>)>> {
         diesel::update(sessions::table)
             .filter(which)
             .filter(sessions::revoked_at.is_null())
             .set((
-                sessions::revoked_at.eq(now),
+                sessions::revoked_at.eq(statement_timestamp().nullable()),
                 sessions::revoked_reason.eq(reason),
             ))
-            .returning(sessions::id)
+            .returning((sessions::id, sessions::revoked_at.assume_not_null()))
             .get_results(conn)
     }
 
-    /// Revokes one session if it is not revoked yet; returns its id when this call revoked it.
+    /// Revokes one session if it is not revoked yet; returns it (with when) if this call did.
     pub fn revoke(
         conn: &mut PgConnection,
         id: Uuid,
         reason: &str,
-        now: DateTime<Utc>,
-    ) -> QueryResult<Vec<Uuid>> {
-        Self::revoke_where(conn, Box::new(sessions::id.eq(id)), reason, now)
+    ) -> QueryResult<Vec<(Uuid, DateTime<Utc>)>> {
+        Self::revoke_where(conn, Box::new(sessions::id.eq(id)), reason)
     }
 
-    /// Revokes every unrevoked session of a user but `keep`; returns the ids revoked.
+    /// Revokes every unrevoked session of a user but `keep`; returns those revoked, with when.
     pub fn revoke_all_of_user(
         conn: &mut PgConnection,
         user_id: Uuid,
         keep: Option<Uuid>,
         reason: &str,
-        now: DateTime<Utc>,
-    ) -> QueryResult<Vec<Uuid>> {
+    ) -> QueryResult<Vec<(Uuid, DateTime<Utc>)>> {
         let keep = keep.unwrap_or_else(Uuid::nil);
         let which = Self::of_user(user_id).and(sessions::id.ne(keep));
-        Self::revoke_where(conn, Box::new(which), reason, now)
+        Self::revoke_where(conn, Box::new(which), reason)
     }
 
     /// A user's sessions that have not expired, newest first: live ones and revoked ones.
@@ -222,14 +223,15 @@ impl Session {
             .load(conn)
     }
 
-    /// Sessions revoked after `since` (any instance may have revoked them), with when.
+    /// Sessions revoked after `since` (database time; any instance may have revoked them), with
+    /// when.
     pub fn revoked_since(
         conn: &mut PgConnection,
         since: DateTime<Utc>,
-    ) -> QueryResult<Vec<(Uuid, Option<DateTime<Utc>>)>> {
+    ) -> QueryResult<Vec<(Uuid, DateTime<Utc>)>> {
         sessions::table
             .filter(sessions::revoked_at.gt(since))
-            .select((sessions::id, sessions::revoked_at))
+            .select((sessions::id, sessions::revoked_at.assume_not_null()))
             .load(conn)
     }
 

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
+use crate::db::clock::statement_timestamp;
 use crate::db::schema::{roles, user_roles, users};
 use crate::domain::{RoleName, Username};
 
@@ -187,19 +188,20 @@ impl User {
             .get_result(conn)
     }
 
-    /// Voids every access token of the user issued at or before `now`.
-    pub fn raise_watermark(
-        conn: &mut PgConnection,
-        user_id: Uuid,
-        now: DateTime<Utc>,
-    ) -> QueryResult<User> {
+    /// Voids every access token of the user issued until now, by the database's clock at the
+    /// statement (never an app server's: other instances find the mark by it). The returned user's
+    /// `tokens_valid_after` is the instant stored, for the in-memory state to hold the same.
+    pub fn raise_watermark(conn: &mut PgConnection, user_id: Uuid) -> QueryResult<User> {
         diesel::update(users::table.find(user_id))
-            .set((users::tokens_valid_after.eq(now), users::updated_at.eq(now)))
+            .set((
+                users::tokens_valid_after.eq(statement_timestamp()),
+                users::updated_at.eq(statement_timestamp()),
+            ))
             .returning(User::as_returning())
             .get_result(conn)
     }
 
-    /// Watermarks raised after `since`, by any instance.
+    /// Watermarks raised after `since` (database time), by any instance.
     pub fn watermarks_since(
         conn: &mut PgConnection,
         since: DateTime<Utc>,

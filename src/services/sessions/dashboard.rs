@@ -87,8 +87,8 @@ pub async fn resume_dashboard(
             None
         };
         if let Some(reason) = timed_out {
-            let revoked = Session::revoke(conn, session.id, reason, now)?;
-            revocation.revoke_sessions(&revoked, now);
+            let revoked = Session::revoke(conn, session.id, reason)?;
+            revocation.revoke_sessions(&revoked);
             return Ok(None);
         }
         if now - session.last_used_at > TOUCH_EVERY {
