@@ -45,9 +45,10 @@ pub enum KeysCommand {
     /// Add a new key. Running instances publish it in the JWKS at once and sign with it within
     /// 30 s; the previous key keeps verifying until its last token expires, then retires.
     Rotate {
-        /// Publish the new key this many seconds before it starts signing, so that services
-        /// caching our JWKS learn it first.
-        #[arg(long, value_name = "SECONDS", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=604_800))]
+        /// Publish the new key this many seconds before it starts signing. The default gives
+        /// every instance time to learn the key before any signs with it; raise it to the JWKS
+        /// cache time of services that verify our tokens.
+        #[arg(long, value_name = "SECONDS", default_value_t = 5, value_parser = clap::value_parser!(u32).range(0..=604_800))]
         publish_ahead: u32,
     },
     /// Emergency: tokens signed with this key stop working on every instance within 30 s. If it

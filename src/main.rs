@@ -152,6 +152,7 @@ fn manage_keys(config: Config, command: KeysCommand) -> Result<(), StartupError>
             KeysCommand::Rotate { publish_ahead } => {
                 let ahead = chrono::Duration::seconds(i64::from(publish_ahead));
                 let (kid, from) = keys::rotate(&state, ahead).await.map_err(fail)?;
+                let from = from.format("%Y-%m-%dT%H:%M:%SZ");
                 println!("new signing key {kid}, published now, signing from {from}");
             }
             KeysCommand::Retire { kid } => {

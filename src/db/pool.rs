@@ -63,9 +63,26 @@ pub fn wait_for_database(pool: &DbPool, limit: Duration) -> Result<(), StoreErro
     }
 }
 
+/// Serialises migrations: instances starting together on a fresh database take turns, and the
+/// later ones find nothing left to apply.
+const MIGRATIONS_LOCK: i64 = 4_242_002;
+
 /// Applies pending migrations and returns the versions it applied.
 pub fn run_migrations(conn: &mut PgConnection) -> Result<Vec<String>, StoreError> {
-    conn.run_pending_migrations(MIGRATIONS)
+    advisory(conn, "SELECT pg_advisory_lock($1)")?;
+    let applied = conn
+        .run_pending_migrations(MIGRATIONS)
         .map(|done| done.iter().map(ToString::to_string).collect())
-        .map_err(|e| StoreError::Migration(e.to_string()))
+        .map_err(|e| StoreError::Migration(e.to_string()));
+    advisory(conn, "SELECT pg_advisory_unlock($1)")?;
+    applied
+}
+
+fn advisory(conn: &mut PgConnection, sql: &str) -> Result<(), StoreError> {
+    use diesel::RunQueryDsl;
+    diesel::sql_query(sql)
+        .bind::<diesel::sql_types::BigInt, _>(MIGRATIONS_LOCK)
+        .execute(conn)
+        .map(|_| ())
+        .map_err(StoreError::from)
 }

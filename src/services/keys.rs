@@ -11,7 +11,7 @@ use crate::auth::keys::{self, KeyEncryptionKey, KeyMaterial, KeyRing, SEALING_SC
 use crate::auth::tokens::LEEWAY_SECS;
 use crate::config::{Config, JwtAlg};
 use crate::db::models::signing_key::{NewSigningKey, SigningKeyRow};
-use crate::db::{self};
+use crate::db::{self, clock};
 use crate::state::AppState;
 
 /// The configured key-encryption key, if any.
@@ -97,11 +97,14 @@ pub fn load_ring(conn: &mut PgConnection, config: &Config) -> Result<KeyRing, Er
     }
     let kek = key_encryption_key(config)?;
     let alg = config.jwt_alg;
-    let now = Utc::now();
+    // Activation times are the database's clock, so instances agree on which key signs.
+    let mut now = clock::now(conn)?;
     let mut rows = SigningKeyRow::live(conn, alg.as_str())?;
     if signing_index(&rows, now).is_none() {
         conn.transaction::<_, Error, _>(|conn| {
             SigningKeyRow::lock_table(conn)?;
+            // Read after the lock: an instance starting alongside may have just made the key.
+            now = clock::now(conn)?;
             rows = SigningKeyRow::live(conn, alg.as_str())?;
             if signing_index(&rows, now).is_none() {
                 insert_new_key(conn, alg, kek.as_ref(), now)?;
@@ -169,14 +172,18 @@ pub async fn refresh(state: &AppState) -> Result<bool, Error> {
     }
     let config = state.config.clone();
     let ring = db::run(&state.pool, move |conn| {
-        retire_expired(conn, &config, Utc::now())?;
+        let now = clock::now(conn)?;
+        retire_expired(conn, &config, now)?;
         load_ring(conn, &config)
     })
     .await?;
-    if ring.version() == state.tokens.keys().version() {
+    let current = state.tokens.keys();
+    if ring.version() == current.version() {
         return Ok(false);
     }
-    log::info!("signing with key {}", ring.signing_kid());
+    if ring.signing_kid() != current.signing_kid() {
+        log::info!("signing with key {}", ring.signing_kid());
+    }
     state.tokens.replace_keys(ring);
     Ok(true)
 }
@@ -215,7 +222,7 @@ impl KeyState {
 
 pub async fn list(state: &AppState) -> Result<Vec<KeyInfo>, Error> {
     db::run(&state.pool, |conn| {
-        let now = Utc::now();
+        let now = clock::now(conn)?;
         let rows = SigningKeyRow::all(conn)?;
         let mut signing_seen = std::collections::HashSet::new();
         let mut by_activation: Vec<&SigningKeyRow> = rows.iter().collect();
@@ -285,7 +292,7 @@ pub async fn rotate(
             if let Some(kek) = &kek {
                 seal_plain_keys(conn, kek)?;
             }
-            let activated_at = Utc::now() + publish_ahead;
+            let activated_at = clock::now(conn)? + publish_ahead;
             let kid = insert_new_key(conn, alg, kek.as_ref(), activated_at)?;
             Ok((kid, activated_at))
         })
@@ -301,22 +308,31 @@ pub async fn retire(state: &AppState, kid: String) -> Result<Option<String>, Err
     db::run(&state.pool, move |conn| {
         conn.transaction(|conn| {
             SigningKeyRow::lock_table(conn)?;
-            let row = SigningKeyRow::find(conn, &kid)?.ok_or(Error::NotFound)?;
-            let now = Utc::now();
+            let row = SigningKeyRow::find(conn, &kid)?
+                .ok_or_else(|| Error::Invalid(format!("no key with kid {kid:?}")))?;
+            let now = clock::now(conn)?;
+            let alg = match row.alg.as_str() {
+                "EdDSA" => Some(JwtAlg::EdDSA),
+                "ES256" => Some(JwtAlg::Es256),
+                "RS256" => Some(JwtAlg::Rs256),
+                _ => None,
+            };
+            // Whether this key signs now: then a new key must take over, never an older one,
+            // which may be what leaked too.
+            let was_signing = match alg {
+                Some(alg) => {
+                    let rows = SigningKeyRow::live(conn, alg.as_str())?;
+                    signing_index(&rows, now).is_some_and(|i| rows[i].kid == kid)
+                }
+                None => false,
+            };
             if !SigningKeyRow::retire(conn, &kid, now)? {
                 return Err(Error::Invalid(format!("key {kid} is already retired")));
             }
-            let alg = match row.alg.as_str() {
-                "EdDSA" => JwtAlg::EdDSA,
-                "ES256" => JwtAlg::Es256,
-                "RS256" => JwtAlg::Rs256,
-                _ => return Ok(None),
-            };
-            let rows = SigningKeyRow::live(conn, alg.as_str())?;
-            if signing_index(&rows, now).is_some() {
-                return Ok(None);
+            match alg {
+                Some(alg) if was_signing => insert_new_key(conn, alg, kek.as_ref(), now).map(Some),
+                _ => Ok(None),
             }
-            insert_new_key(conn, alg, kek.as_ref(), now).map(Some)
         })
     })
     .await

@@ -281,3 +281,26 @@ async fn an_hs256_secret_change_keeps_the_previous_secrets_tokens_working_meanwh
     );
     assert_eq!(changed.me_status(&fresh.access_token).await, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn retiring_the_signing_key_brings_a_new_key_not_the_previous_one_back() {
+    let app = spawn_app().await;
+    app.register("alice", PASSWORD).await;
+    let first = kid_of(&app.log_in_as("alice").await.access_token);
+    let second = rotated_kid(
+        &app.cli_ok(&["keys", "rotate", "--publish-ahead", "0"], &[])
+            .await,
+    );
+    eventually("the second key signs", || async {
+        kid_of(&app.log_in_as("alice").await.access_token) == second
+    })
+    .await;
+    // The first key still verifies (its tokens may live); the second one leaks and is retired.
+    let out = app.cli_ok(&["keys", "retire", &second], &[]).await;
+    assert!(out.contains("new signing key"), "{out}");
+    eventually("a third key signs", || async {
+        let kid = kid_of(&app.log_in_as("alice").await.access_token);
+        kid != second && kid != first
+    })
+    .await;
+}
