@@ -4,6 +4,7 @@ mod admin;
 mod bootstrap;
 mod cli;
 mod dashboard;
+mod demo;
 mod health;
 mod helpers;
 mod jwks;
