@@ -10,6 +10,7 @@ mod helpers;
 mod jwks;
 mod keys;
 mod login;
+mod readme;
 mod refresh;
 mod register;
 mod sessions;
