@@ -1,4 +1,4 @@
-//! The command line: `authd serve | migrate | create-admin | keys`.
+//! The command line: `authd serve | migrate | create-admin | keys | demo-seed`.
 
 use clap::{Parser, Subcommand};
 
@@ -35,6 +35,10 @@ pub enum Command {
     /// running instance within a few seconds.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Fill an empty database with a demo organisation (about 30 people, roles, sessions, two
+    /// weeks of audit events) and print its administrator and the one password of every demo
+    /// account. Refuses a database that holds any account other than an administrator.
+    DemoSeed,
 }
 
 #[derive(Debug, Subcommand)]

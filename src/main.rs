@@ -8,7 +8,7 @@ use authd::auth::secrets::random_password;
 use authd::cli::{Cli, Command, KeysCommand};
 use authd::config::Config;
 use authd::services::accounts::{self, IfAdminExists};
-use authd::services::keys;
+use authd::services::{demo, keys};
 use authd::startup::{StartupError, build_state, prepare_database};
 
 fn main() -> ExitCode {
@@ -39,6 +39,7 @@ fn main() -> ExitCode {
             generate_password,
         } => create_admin(config, &username, if_none, generate_password),
         Command::Keys(command) => manage_keys(config, command),
+        Command::DemoSeed => demo_seed(config),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -167,6 +168,23 @@ fn manage_keys(config: Config, command: KeysCommand) -> Result<(), StartupError>
                 println!("encrypted {n} stored private key(s)");
             }
         }
+        Ok(())
+    })
+}
+
+fn demo_seed(config: Config) -> Result<(), StartupError> {
+    actix_web::rt::System::new().block_on(async move {
+        let state = build_state(config).await?;
+        let seeded = demo::seed(&state)
+            .await
+            .map_err(|e| StartupError::Other(format!("demo-seed: {e}")))?;
+        println!(
+            "seeded a demo organisation: {} users, {} roles, {} sessions ({} active), {} audit events",
+            seeded.users, seeded.roles, seeded.sessions, seeded.live_sessions, seeded.events
+        );
+        println!("every demo account has the password below (shown once); sign in as the administrator");
+        println!("admin: {}", seeded.admin);
+        println!("password: {}", seeded.password);
         Ok(())
     })
 }

@@ -53,20 +53,28 @@ pub struct Entry<'a> {
     pub detail: Value,
 }
 
+impl<'a> Entry<'a> {
+    fn row(self) -> NewAuditEvent<'a> {
+        NewAuditEvent {
+            event: self.event,
+            actor_id: self.actor_id,
+            subject_id: self.subject_id,
+            ip: self.client.ip.as_deref(),
+            user_agent: self.client.user_agent.as_deref(),
+            detail: self.detail,
+        }
+    }
+}
+
 /// Writes one event, in the caller's transaction.
 pub fn record(conn: &mut PgConnection, entry: Entry<'_>) -> QueryResult<()> {
-    AuditEvent::insert(
-        conn,
-        &NewAuditEvent {
-            event: entry.event,
-            actor_id: entry.actor_id,
-            subject_id: entry.subject_id,
-            ip: entry.client.ip.as_deref(),
-            user_agent: entry.client.user_agent.as_deref(),
-            detail: entry.detail,
-        },
-    )
-    .map(|_| ())
+    AuditEvent::insert(conn, &entry.row()).map(|_| ())
+}
+
+/// Writes one event that happened at `at` rather than now (demo data), in the caller's
+/// transaction.
+pub fn record_at(conn: &mut PgConnection, entry: Entry<'_>, at: DateTime<Utc>) -> QueryResult<()> {
+    AuditEvent::insert_at(conn, &entry.row(), at).map(|_| ())
 }
 
 /// An audit row as people read it: names instead of ids where the user still exists.

@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod audit;
+pub mod demo;
 mod error;
 pub mod health;
 pub mod keys;

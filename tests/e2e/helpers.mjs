@@ -19,8 +19,11 @@ export const BASE_URL = required('AUTHD_URL').replace(/\/+$/, '');
 export const ADMIN_USER = required('ADMIN_USER');
 export const ADMIN_PASSWORD = required('ADMIN_PASSWORD');
 export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+// Test runs keep their screenshots under target/ (run.sh passes the directory); only
+// scripts/screenshots writes the README's pictures in docs/screenshots/.
 export const SCREENSHOT_DIR =
-  process.env.SCREENSHOT_DIR || fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
+  process.env.SCREENSHOT_DIR ||
+  fileURLToPath(new URL('../../target/e2e-screenshots/', import.meta.url));
 
 // The one user password of the seeded accounts: long and uncommon enough for the policy.
 export const USER_PASSWORD = 'e2e-user-passphrase-42';
@@ -52,12 +55,13 @@ export async function launchBrowser() {
 // A fresh browser context (own cookies) and a page in it, closed when the test `t` ends.
 // Confirm dialogs (e.g. before revoking sessions) are accepted, as a person would; every
 // dialog and uncaught page error is recorded for assertions.
-export async function openPage(browser, t, { viewport = DESKTOP } = {}) {
+export async function openPage(browser, t, { viewport = DESKTOP, userAgent } = {}) {
   const context = await browser.newContext({
     baseURL: BASE_URL,
     viewport,
     deviceScaleFactor: 1,
     locale: 'en-US',
+    ...(userAgent ? { userAgent } : {}),
   });
   context.setDefaultTimeout(10_000);
   context.setDefaultNavigationTimeout(20_000);
@@ -154,9 +158,10 @@ export async function apiLogin(username, password = USER_PASSWORD) {
   return res.json;
 }
 
-export async function screenshot(page, name) {
+// Saves SCREENSHOT_DIR/NAME.png: the whole page, or (fullPage: false) what the viewport shows.
+export async function screenshot(page, name, { fullPage = true } = {}) {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   const path = `${SCREENSHOT_DIR.replace(/\/+$/, '')}/${name}.png`;
-  await page.screenshot({ path, fullPage: true, animations: 'disabled' });
+  await page.screenshot({ path, fullPage, animations: 'disabled' });
   return path;
 }

@@ -7,11 +7,15 @@
 #   5. starts authd on a free loopback port with a random bootstrap admin and waits for /readyz,
 #   6. runs `node --test` (default: tests/e2e/*.test.mjs) with AUTHD_URL, ADMIN_USER and
 #      ADMIN_PASSWORD, and always stops authd afterwards.
-# Exits with the tests' exit code. Screenshots land in docs/screenshots/.
+# Exits with the tests' exit code. Screenshots land in SCREENSHOT_DIR, by default
+# target/e2e-screenshots/ (under CARGO_TARGET_DIR if set): a test run changes nothing in git.
 #
 # Overrides:
 #   AUTHD_E2E_BIN       use this authd binary and skip the build
 #   AUTHD_E2E_DB        database name                                  [authd_e2e]
+#   AUTHD_E2E_DEMO      1: fill the database with `authd demo-seed` first, and sign in as its
+#                       administrator instead of a bootstrap admin (scripts/screenshots does)
+#   SCREENSHOT_DIR      where the tests save screenshots               [target/e2e-screenshots]
 #   CHROMIUM_PATH       the browser                                    [/usr/bin/chromium]
 #   AUTHD_E2E_TIMEOUT   seconds to wait for authd to become ready      [60]
 set -euo pipefail
@@ -44,6 +48,8 @@ log "npm ci in tests/e2e"
 (cd "$here" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error >&2)
 
 # --- authd ---------------------------------------------------------------------------------
+target=${CARGO_TARGET_DIR:-target}
+[[ $target == /* ]] || target=$repo/$target
 if [[ -n ${AUTHD_E2E_BIN:-} ]]; then
     bin=$AUTHD_E2E_BIN
 else
@@ -51,8 +57,6 @@ else
     command -v cargo >/dev/null || die "no Rust toolchain (cargo) found"
     log "cargo build --bin authd"
     cargo build --locked --bin authd >&2
-    target=${CARGO_TARGET_DIR:-target}
-    [[ $target == /* ]] || target=$repo/$target
     bin=$target/debug/authd
 fi
 [[ -x $bin ]] || die "no authd binary at $bin"
@@ -98,6 +102,17 @@ s.listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); });'
 
 admin_user='admin'
 admin_password="e2e-$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')"
+if [[ -n ${AUTHD_E2E_DEMO:-} ]]; then
+    log "authd demo-seed"
+    # As for serve below: run from the work dir, so that the repo's .env stays out.
+    seeded=$(cd "$workdir" && DATABASE_URL="$db_url" RUST_LOG=warn "$bin" demo-seed) ||
+        die "authd demo-seed failed"
+    log "$(head -n 1 <<<"$seeded")"
+    admin_user=$(sed -n 's/^admin: //p' <<<"$seeded")
+    admin_password=$(sed -n 's/^password: //p' <<<"$seeded")
+    [[ -n $admin_user && -n $admin_password ]] || die "demo-seed printed no admin and password"
+    # The bootstrap admin below then finds an administrator and adds nobody.
+fi
 timeout=${AUTHD_E2E_TIMEOUT:-60}
 authd_log=$workdir/authd.log
 url=''
@@ -149,11 +164,13 @@ for f in "$@"; do
     files+=("$f")
 done
 ((${#files[@]})) || files=("$here"/*.test.mjs)
+shots=${SCREENSHOT_DIR:-$target/e2e-screenshots}
+[[ $shots == /* ]] || shots=$orig/$shots
 status=0
 (
     cd "$here"
     AUTHD_URL=$url ADMIN_USER=$admin_user ADMIN_PASSWORD=$admin_password \
-        SCREENSHOT_DIR="$repo/docs/screenshots" \
+        SCREENSHOT_DIR="$shots" \
         node --test --test-concurrency=1 "${files[@]}"
 ) || status=$?
 

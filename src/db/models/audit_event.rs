@@ -56,6 +56,17 @@ impl AuditEvent {
             .execute(conn)
     }
 
+    /// An event that happened at `at` rather than now (demo data, imports).
+    pub fn insert_at(
+        conn: &mut PgConnection,
+        new: &NewAuditEvent<'_>,
+        at: DateTime<Utc>,
+    ) -> QueryResult<usize> {
+        diesel::insert_into(audit_events::table)
+            .values((new, audit_events::at.eq(at)))
+            .execute(conn)
+    }
+
     /// Newest first; fetches one row more than `limit` so the caller can tell whether another
     /// page follows.
     pub fn page(

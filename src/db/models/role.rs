@@ -22,6 +22,23 @@ impl Role {
             .get_result(conn)
     }
 
+    /// A role created at `at` rather than now (demo data).
+    pub fn insert_at(
+        conn: &mut PgConnection,
+        name: &str,
+        description: &str,
+        at: DateTime<Utc>,
+    ) -> QueryResult<Role> {
+        diesel::insert_into(roles::table)
+            .values((
+                roles::name.eq(name),
+                roles::description.eq(description),
+                roles::created_at.eq(at),
+            ))
+            .returning(Role::as_returning())
+            .get_result(conn)
+    }
+
     /// Every role with its member count, by name.
     pub fn all_with_members(conn: &mut PgConnection) -> QueryResult<Vec<(Role, i64)>> {
         let rows: Vec<(Role, Option<i64>)> = roles::table

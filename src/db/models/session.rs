@@ -245,3 +245,31 @@ impl Session {
             .unwrap_or(true))
     }
 }
+
+/// When things happened to a session inserted after the fact (demo data): opened, last used, and
+/// revoked (with why), by the times given rather than the clock.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionHistory<'a> {
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: DateTime<Utc>,
+    pub revoked: Option<(DateTime<Utc>, &'a str)>,
+}
+
+impl Session {
+    pub fn insert_with_history(
+        conn: &mut PgConnection,
+        new: &NewSession<'_>,
+        history: &SessionHistory<'_>,
+    ) -> QueryResult<Session> {
+        diesel::insert_into(sessions::table)
+            .values((
+                new,
+                sessions::created_at.eq(history.created_at),
+                sessions::last_used_at.eq(history.last_used_at),
+                sessions::revoked_at.eq(history.revoked.map(|(at, _)| at)),
+                sessions::revoked_reason.eq(history.revoked.map(|(_, why)| why)),
+            ))
+            .returning(Session::as_returning())
+            .get_result(conn)
+    }
+}

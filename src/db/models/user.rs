@@ -342,3 +342,45 @@ impl User {
             .load(conn)
     }
 }
+
+/// When things happened to an account inserted after the fact: demo data, imports.
+#[derive(Debug, Clone, Copy)]
+pub struct UserHistory {
+    pub created_at: DateTime<Utc>,
+    pub last_login_at: Option<DateTime<Utc>>,
+    pub disabled_at: Option<DateTime<Utc>>,
+}
+
+impl User {
+    /// Inserts a user whose history began before now (`updated_at` is the latest instant given).
+    pub fn insert_with_history(
+        conn: &mut PgConnection,
+        new: &NewUser<'_>,
+        history: &UserHistory,
+    ) -> QueryResult<User> {
+        let updated_at = history.disabled_at.unwrap_or(history.created_at);
+        diesel::insert_into(users::table)
+            .values((
+                new,
+                users::created_at.eq(history.created_at),
+                users::updated_at.eq(updated_at.max(history.created_at)),
+                users::last_login_at.eq(history.last_login_at),
+                users::disabled_at.eq(history.disabled_at),
+            ))
+            .returning(User::as_returning())
+            .get_result(conn)
+    }
+
+    /// Users who do not hold `role`.
+    pub fn count_without_role(conn: &mut PgConnection, role: &str) -> QueryResult<i64> {
+        users::table
+            .filter(diesel::dsl::not(diesel::dsl::exists(
+                user_roles::table
+                    .inner_join(roles::table)
+                    .filter(user_roles::user_id.eq(users::id))
+                    .filter(roles::name.eq(role)),
+            )))
+            .count()
+            .get_result(conn)
+    }
+}
