@@ -6,9 +6,10 @@ use std::time::Duration;
 
 use actix_files::Files;
 use actix_web::dev::{Server, ServerHandle};
-use actix_web::middleware::{Condition, DefaultHeaders, Logger, from_fn};
+use actix_web::middleware::{DefaultHeaders, from_fn};
 use actix_web::{App, HttpServer, web};
 
+use crate::access;
 use crate::api;
 use crate::auth::passwords::Hasher;
 use crate::auth::revocation::Revocation;
@@ -19,6 +20,7 @@ use crate::db::{self, DbPool, StoreError};
 use crate::request_id;
 use crate::services::{self, accounts, keys};
 use crate::state::AppState;
+use crate::telemetry;
 
 /// Password checks that may wait for a hashing thread, per core: ~1 s of work at ~30 ms a
 /// hash. Beyond it a login is answered 429 at once.
@@ -139,6 +141,7 @@ fn static_dir() -> String {
 
 impl Application {
     pub async fn build(config: Config) -> Result<Self, StartupError> {
+        telemetry::exporter::install();
         let state = build_state(config).await?;
         bootstrap_admin(&state).await?;
         spawn_revocation_sync(state.pool.clone(), &state.revocation);
@@ -161,14 +164,10 @@ impl Application {
                 .app_data(api::json_config())
                 .app_data(api::path_config())
                 .app_data(api::query_config())
-                // The last `wrap` is outermost: the logger sees the request id on the response.
+                // The last `wrap` is outermost: the access log sees the request id on the response.
                 .wrap(from_fn(request_id::middleware))
                 .wrap(security_headers())
-                // Off unless info is logged: it copies request data for every request.
-                .wrap(Condition::new(
-                    log::log_enabled!(log::Level::Info),
-                    Logger::new(r#"%a "%r" %s %b %Dms req=%{x-request-id}o"#),
-                ))
+                .wrap(from_fn(access::middleware))
                 .configure(routes)
                 .configure(dashboard::configure)
                 .service(
@@ -289,7 +288,8 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .service(api::admin::revoke_user_sessions)
         .service(api::admin::revoke_session)
         .service(api::admin::list_roles)
-        .service(api::admin::create_role);
+        .service(api::admin::create_role)
+        .service(api::metrics::metrics);
 }
 
 /// The same strict headers on every response: HTML pages need them, JSON loses nothing by them.

@@ -9,6 +9,7 @@ mod helpers;
 mod jwks;
 mod keys;
 mod login;
+mod metrics;
 mod refresh;
 mod register;
 mod sessions;
