@@ -84,6 +84,10 @@ pub struct Config {
     pub key_encryption_key: Option<Secret>,
     /// HS256 only: the previous secret, still accepted for verification during a change.
     pub jwt_secret_previous: Option<Secret>,
+    /// Audit events older than this many days are purged.
+    pub audit_retention_days: u32,
+    /// Seconds between two runs of the housekeeping job in `serve`; 0: only `authd purge` runs it.
+    pub purge_interval_secs: u64,
 }
 
 /// One line naming the variable and what is wrong with it.
@@ -275,6 +279,21 @@ impl Config {
             ));
         }
 
+        let audit_retention_days = var("AUTHD_AUDIT_RETENTION_DAYS").map_or(Ok(90), |v| {
+            v.trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=36_500).contains(n))
+                .ok_or_else(|| {
+                    err(
+                        "AUTHD_AUDIT_RETENTION_DAYS",
+                        format!("expected 1 to 36500 days, got {v:?}"),
+                    )
+                })
+        })?;
+        let purge_interval_secs =
+            seconds("AUTHD_PURGE_INTERVAL", 3_600, 0, 604_800)?.unsigned_abs();
+
         Ok(Self {
             database_url,
             bind,
@@ -295,6 +314,8 @@ impl Config {
             db_pool_size,
             key_encryption_key,
             jwt_secret_previous,
+            audit_retention_days,
+            purge_interval_secs,
         })
     }
 }
@@ -324,6 +345,18 @@ mod tests {
         assert_eq!(c.jwt_alg, JwtAlg::EdDSA);
         assert!(c.cookie_secure);
         assert_eq!(c.db_pool_size, 16);
+        assert_eq!(c.audit_retention_days, 90);
+        assert_eq!(c.purge_interval_secs, 3_600);
+    }
+
+    #[test]
+    fn the_automatic_purge_can_be_off() {
+        let c = config(&[
+            ("AUTHD_PURGE_INTERVAL", "0"),
+            ("AUTHD_AUDIT_RETENTION_DAYS", "365"),
+        ])
+        .unwrap();
+        assert_eq!((c.purge_interval_secs, c.audit_retention_days), (0, 365));
     }
 
     #[test]
@@ -346,6 +379,10 @@ mod tests {
             ("AUTHD_KEY_ENCRYPTION_KEY", "c2hvcnQ="),
             ("AUTHD_KEY_ENCRYPTION_KEY", "not base64 at all!"),
             ("AUTHD_JWT_SECRET_PREVIOUS", "short"),
+            ("AUTHD_AUDIT_RETENTION_DAYS", "0"),
+            ("AUTHD_AUDIT_RETENTION_DAYS", "forever"),
+            ("AUTHD_PURGE_INTERVAL", "-1"),
+            ("AUTHD_PURGE_INTERVAL", "hourly"),
         ] {
             let e = config(&[(var, value)]).unwrap_err();
             assert_eq!(e.var, var);

@@ -8,6 +8,7 @@ use authd::auth::secrets::random_password;
 use authd::cli::{Cli, Command, KeysCommand};
 use authd::config::Config;
 use authd::services::accounts::{self, IfAdminExists};
+use authd::services::housekeeping::{self, IfRunning};
 use authd::services::keys;
 use authd::startup::{StartupError, build_state, prepare_database};
 
@@ -39,6 +40,7 @@ fn main() -> ExitCode {
             generate_password,
         } => create_admin(config, &username, if_none, generate_password),
         Command::Keys(command) => manage_keys(config, command),
+        Command::Purge => purge(config),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -166,6 +168,24 @@ fn manage_keys(config: Config, command: KeysCommand) -> Result<(), StartupError>
                 println!("encrypted {n} stored private key(s)");
             }
         }
+        Ok(())
+    })
+}
+
+fn purge(config: Config) -> Result<(), StartupError> {
+    let days = config.audit_retention_days;
+    actix_web::rt::System::new().block_on(async move {
+        let state = build_state(config).await?;
+        let purged = housekeeping::purge(&state, IfRunning::Wait)
+            .await
+            .map_err(|e| StartupError::Other(format!("purge: {e}")))?
+            .unwrap_or_default();
+        println!("removed {} expired refresh tokens", purged.refresh_tokens);
+        println!("removed {} expired sessions", purged.sessions);
+        println!(
+            "removed {} audit events older than {days} days",
+            purged.audit_events
+        );
         Ok(())
     })
 }

@@ -18,7 +18,7 @@ use crate::config::{Config, JwtAlg};
 use crate::dashboard;
 use crate::db::{self, DbPool, StoreError};
 use crate::request_id;
-use crate::services::{self, accounts, keys};
+use crate::services::{self, accounts, housekeeping, keys};
 use crate::state::AppState;
 use crate::telemetry;
 
@@ -148,6 +148,7 @@ impl Application {
         let config = state.config.clone();
         let state = web::Data::new(state);
         spawn_key_refresh(&state);
+        spawn_housekeeping(&state);
 
         let listener = TcpListener::bind(config.bind).map_err(|source| StartupError::Bind {
             addr: config.bind.to_string(),
@@ -261,6 +262,37 @@ fn spawn_key_refresh(state: &web::Data<AppState>) {
             };
             if let Err(e) = keys::refresh(&state).await {
                 log::warn!("signing key refresh failed: {e}");
+            }
+        }
+    });
+}
+
+/// Runs housekeeping at start and then every `AUTHD_PURGE_INTERVAL` seconds (never when 0);
+/// the instance that holds the lock does the work, the others skip their turn. It stops when the
+/// app state is gone.
+fn spawn_housekeeping(state: &web::Data<AppState>) {
+    let every = state.config.purge_interval_secs;
+    if every == 0 {
+        return;
+    }
+    let weak = Arc::downgrade(&state.clone().into_inner());
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(every));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let Some(state) = weak.upgrade() else {
+                break;
+            };
+            match housekeeping::purge(&state, housekeeping::IfRunning::Skip).await {
+                Ok(Some(p)) if p.total() > 0 => log::info!(
+                    "housekeeping removed {} expired refresh tokens, {} expired sessions, {} old audit events",
+                    p.refresh_tokens,
+                    p.sessions,
+                    p.audit_events
+                ),
+                Ok(_) => {}
+                Err(e) => log::warn!("housekeeping failed: {e}"),
             }
         }
     });

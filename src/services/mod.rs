@@ -7,6 +7,7 @@ pub mod admin;
 pub mod audit;
 mod error;
 pub mod health;
+pub mod housekeeping;
 pub mod keys;
 pub mod login;
 pub mod overview;

@@ -6,6 +6,7 @@ mod cli;
 mod dashboard;
 mod health;
 mod helpers;
+mod housekeeping;
 mod jwks;
 mod keys;
 mod login;
