@@ -27,6 +27,15 @@ impl JwtAlg {
     }
 }
 
+/// How log lines are written to standard error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// env_logger's plain lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
 /// A string that must not be shown: the wrapper only ever prints `<redacted>`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
@@ -84,6 +93,7 @@ pub struct Config {
     pub key_encryption_key: Option<Secret>,
     /// HS256 only: the previous secret, still accepted for verification during a change.
     pub jwt_secret_previous: Option<Secret>,
+    pub log_format: LogFormat,
     /// Audit events older than this many days are purged.
     pub audit_retention_days: u32,
     /// Seconds between two runs of the housekeeping job in `serve`; 0: only `authd purge` runs it.
@@ -279,6 +289,17 @@ impl Config {
             ));
         }
 
+        let log_format = match var("AUTHD_LOG_FORMAT").map(|v| v.to_ascii_lowercase()) {
+            None => LogFormat::Text,
+            Some(v) if v == "text" => LogFormat::Text,
+            Some(v) if v == "json" => LogFormat::Json,
+            Some(v) => {
+                return Err(err(
+                    "AUTHD_LOG_FORMAT",
+                    format!("expected text or json, got {v:?}"),
+                ));
+            }
+        };
         let audit_retention_days = var("AUTHD_AUDIT_RETENTION_DAYS").map_or(Ok(90), |v| {
             v.trim()
                 .parse::<u32>()
@@ -314,6 +335,7 @@ impl Config {
             db_pool_size,
             key_encryption_key,
             jwt_secret_previous,
+            log_format,
             audit_retention_days,
             purge_interval_secs,
         })
@@ -345,17 +367,20 @@ mod tests {
         assert_eq!(c.jwt_alg, JwtAlg::EdDSA);
         assert!(c.cookie_secure);
         assert_eq!(c.db_pool_size, 16);
+        assert_eq!(c.log_format, LogFormat::Text);
         assert_eq!(c.audit_retention_days, 90);
         assert_eq!(c.purge_interval_secs, 3_600);
     }
 
     #[test]
-    fn the_automatic_purge_can_be_off() {
+    fn logs_can_be_json_and_the_automatic_purge_can_be_off() {
         let c = config(&[
+            ("AUTHD_LOG_FORMAT", "JSON"),
             ("AUTHD_PURGE_INTERVAL", "0"),
             ("AUTHD_AUDIT_RETENTION_DAYS", "365"),
         ])
         .unwrap();
+        assert_eq!(c.log_format, LogFormat::Json);
         assert_eq!((c.purge_interval_secs, c.audit_retention_days), (0, 365));
     }
 
@@ -379,6 +404,7 @@ mod tests {
             ("AUTHD_KEY_ENCRYPTION_KEY", "c2hvcnQ="),
             ("AUTHD_KEY_ENCRYPTION_KEY", "not base64 at all!"),
             ("AUTHD_JWT_SECRET_PREVIOUS", "short"),
+            ("AUTHD_LOG_FORMAT", "xml"),
             ("AUTHD_AUDIT_RETENTION_DAYS", "0"),
             ("AUTHD_AUDIT_RETENTION_DAYS", "forever"),
             ("AUTHD_PURGE_INTERVAL", "-1"),

@@ -9,6 +9,7 @@ pub mod dashboard;
 pub mod db;
 pub mod domain;
 pub mod identity;
+pub mod logging;
 pub mod request_id;
 pub mod services;
 pub mod startup;

@@ -7,6 +7,7 @@ use authd::Application;
 use authd::auth::secrets::random_password;
 use authd::cli::{Cli, Command, KeysCommand};
 use authd::config::Config;
+use authd::logging;
 use authd::services::accounts::{self, IfAdminExists};
 use authd::services::housekeeping::{self, IfRunning};
 use authd::services::keys;
@@ -20,7 +21,6 @@ fn main() -> ExitCode {
         eprintln!("authd: invalid configuration: .env: {e}");
         return ExitCode::from(2);
     }
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
     let cli = Cli::parse();
     let config = match Config::from_env() {
         Ok(c) => c,
@@ -29,6 +29,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    logging::init(config.log_format);
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config),
         Command::Migrate => {

@@ -10,6 +10,7 @@ mod housekeeping;
 mod jwks;
 mod keys;
 mod login;
+mod logs;
 mod metrics;
 mod refresh;
 mod register;
