@@ -95,7 +95,7 @@ async fn purge_removes_what_expired_over_a_day_ago_and_old_audit_events_only() {
     );
     assert_eq!(app.audit_count("test_ancient"), 0);
     assert_eq!(app.audit_count("test_old"), 1);
-    assert!(app.audit_count("user_registered") + app.audit_count("login_succeeded") >= 1);
+    assert!(app.audit_count("registered") >= 1 && app.audit_count("login_succeeded") >= 1);
 
     // The service works on: the listing, a refresh, the token.
     let res = app.get_sessions(&alice.access_token).await;
