@@ -1,4 +1,4 @@
-//! The command line: `authd serve | migrate | create-admin | keys | demo-seed`.
+//! The command line: `authd serve | migrate | create-admin | keys | purge | demo-seed`.
 
 use clap::{Parser, Subcommand};
 
@@ -35,6 +35,11 @@ pub enum Command {
     /// running instance within a few seconds.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Delete sessions and refresh tokens expired for more than a day, and audit events older
+    /// than AUTHD_AUDIT_RETENTION_DAYS (default 90), in small batches; print what was removed.
+    /// `serve` does the same at start and then every AUTHD_PURGE_INTERVAL seconds (default
+    /// 3600); if an instance is purging right now, this waits for it to finish first.
+    Purge,
     /// Fill an empty database with a demo organisation (about 30 people, roles, sessions, two
     /// weeks of audit events) and print its administrator and the one password of every demo
     /// account. Refuses a database that holds any account other than an administrator.

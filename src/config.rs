@@ -27,6 +27,15 @@ impl JwtAlg {
     }
 }
 
+/// How log lines are written to standard error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// env_logger's plain lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
 /// A string that must not be shown: the wrapper only ever prints `<redacted>`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
@@ -84,6 +93,11 @@ pub struct Config {
     pub key_encryption_key: Option<Secret>,
     /// HS256 only: the previous secret, still accepted for verification during a change.
     pub jwt_secret_previous: Option<Secret>,
+    pub log_format: LogFormat,
+    /// Audit events older than this many days are purged.
+    pub audit_retention_days: u32,
+    /// Seconds between two runs of the housekeeping job in `serve`; 0: only `authd purge` runs it.
+    pub purge_interval_secs: u64,
 }
 
 /// One line naming the variable and what is wrong with it.
@@ -275,6 +289,32 @@ impl Config {
             ));
         }
 
+        let log_format = match var("AUTHD_LOG_FORMAT").map(|v| v.to_ascii_lowercase()) {
+            None => LogFormat::Text,
+            Some(v) if v == "text" => LogFormat::Text,
+            Some(v) if v == "json" => LogFormat::Json,
+            Some(v) => {
+                return Err(err(
+                    "AUTHD_LOG_FORMAT",
+                    format!("expected text or json, got {v:?}"),
+                ));
+            }
+        };
+        let audit_retention_days = var("AUTHD_AUDIT_RETENTION_DAYS").map_or(Ok(90), |v| {
+            v.trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=36_500).contains(n))
+                .ok_or_else(|| {
+                    err(
+                        "AUTHD_AUDIT_RETENTION_DAYS",
+                        format!("expected 1 to 36500 days, got {v:?}"),
+                    )
+                })
+        })?;
+        let purge_interval_secs =
+            seconds("AUTHD_PURGE_INTERVAL", 3_600, 0, 604_800)?.unsigned_abs();
+
         Ok(Self {
             database_url,
             bind,
@@ -295,6 +335,9 @@ impl Config {
             db_pool_size,
             key_encryption_key,
             jwt_secret_previous,
+            log_format,
+            audit_retention_days,
+            purge_interval_secs,
         })
     }
 }
@@ -324,6 +367,21 @@ mod tests {
         assert_eq!(c.jwt_alg, JwtAlg::EdDSA);
         assert!(c.cookie_secure);
         assert_eq!(c.db_pool_size, 16);
+        assert_eq!(c.log_format, LogFormat::Text);
+        assert_eq!(c.audit_retention_days, 90);
+        assert_eq!(c.purge_interval_secs, 3_600);
+    }
+
+    #[test]
+    fn logs_can_be_json_and_the_automatic_purge_can_be_off() {
+        let c = config(&[
+            ("AUTHD_LOG_FORMAT", "JSON"),
+            ("AUTHD_PURGE_INTERVAL", "0"),
+            ("AUTHD_AUDIT_RETENTION_DAYS", "365"),
+        ])
+        .unwrap();
+        assert_eq!(c.log_format, LogFormat::Json);
+        assert_eq!((c.purge_interval_secs, c.audit_retention_days), (0, 365));
     }
 
     #[test]
@@ -346,6 +404,11 @@ mod tests {
             ("AUTHD_KEY_ENCRYPTION_KEY", "c2hvcnQ="),
             ("AUTHD_KEY_ENCRYPTION_KEY", "not base64 at all!"),
             ("AUTHD_JWT_SECRET_PREVIOUS", "short"),
+            ("AUTHD_LOG_FORMAT", "xml"),
+            ("AUTHD_AUDIT_RETENTION_DAYS", "0"),
+            ("AUTHD_AUDIT_RETENTION_DAYS", "forever"),
+            ("AUTHD_PURGE_INTERVAL", "-1"),
+            ("AUTHD_PURGE_INTERVAL", "hourly"),
         ] {
             let e = config(&[(var, value)]).unwrap_err();
             assert_eq!(e.var, var);

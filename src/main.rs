@@ -7,7 +7,9 @@ use authd::Application;
 use authd::auth::secrets::random_password;
 use authd::cli::{Cli, Command, KeysCommand};
 use authd::config::Config;
+use authd::logging;
 use authd::services::accounts::{self, IfAdminExists};
+use authd::services::housekeeping::{self, IfRunning};
 use authd::services::{demo, keys};
 use authd::startup::{StartupError, build_state, prepare_database};
 
@@ -19,7 +21,6 @@ fn main() -> ExitCode {
         eprintln!("authd: invalid configuration: .env: {e}");
         return ExitCode::from(2);
     }
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
     let cli = Cli::parse();
     let config = match Config::from_env() {
         Ok(c) => c,
@@ -28,6 +29,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    logging::init(config.log_format);
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config),
         Command::Migrate => {
@@ -39,6 +41,7 @@ fn main() -> ExitCode {
             generate_password,
         } => create_admin(config, &username, if_none, generate_password),
         Command::Keys(command) => manage_keys(config, command),
+        Command::Purge => purge(config),
         Command::DemoSeed => demo_seed(config),
     };
     match result {
@@ -168,6 +171,24 @@ fn manage_keys(config: Config, command: KeysCommand) -> Result<(), StartupError>
                 println!("encrypted {n} stored private key(s)");
             }
         }
+        Ok(())
+    })
+}
+
+fn purge(config: Config) -> Result<(), StartupError> {
+    let days = config.audit_retention_days;
+    actix_web::rt::System::new().block_on(async move {
+        let state = build_state(config).await?;
+        let purged = housekeeping::purge(&state, IfRunning::Wait)
+            .await
+            .map_err(|e| StartupError::Other(format!("purge: {e}")))?
+            .unwrap_or_default();
+        println!("removed {} expired refresh tokens", purged.refresh_tokens);
+        println!("removed {} expired sessions", purged.sessions);
+        println!(
+            "removed {} audit events older than {days} days",
+            purged.audit_events
+        );
         Ok(())
     })
 }

@@ -6,9 +6,10 @@ use std::time::Duration;
 
 use actix_files::Files;
 use actix_web::dev::{Server, ServerHandle};
-use actix_web::middleware::{Condition, DefaultHeaders, Logger, from_fn};
+use actix_web::middleware::{DefaultHeaders, from_fn};
 use actix_web::{App, HttpServer, web};
 
+use crate::access;
 use crate::api;
 use crate::auth::passwords::Hasher;
 use crate::auth::revocation::Revocation;
@@ -17,8 +18,9 @@ use crate::config::{Config, JwtAlg};
 use crate::dashboard;
 use crate::db::{self, DbPool, StoreError};
 use crate::request_id;
-use crate::services::{self, accounts, keys};
+use crate::services::{self, accounts, housekeeping, keys};
 use crate::state::AppState;
+use crate::telemetry;
 
 /// Password checks that may wait for a hashing thread, per core: ~1 s of work at ~30 ms a
 /// hash. Beyond it a login is answered 429 at once.
@@ -139,12 +141,14 @@ fn static_dir() -> String {
 
 impl Application {
     pub async fn build(config: Config) -> Result<Self, StartupError> {
+        telemetry::exporter::install();
         let state = build_state(config).await?;
         bootstrap_admin(&state).await?;
         spawn_revocation_sync(state.pool.clone(), &state.revocation);
         let config = state.config.clone();
         let state = web::Data::new(state);
         spawn_key_refresh(&state);
+        spawn_housekeeping(&state);
 
         let listener = TcpListener::bind(config.bind).map_err(|source| StartupError::Bind {
             addr: config.bind.to_string(),
@@ -161,14 +165,10 @@ impl Application {
                 .app_data(api::json_config())
                 .app_data(api::path_config())
                 .app_data(api::query_config())
-                // The last `wrap` is outermost: the logger sees the request id on the response.
+                // The last `wrap` is outermost: the access log sees the request id on the response.
                 .wrap(from_fn(request_id::middleware))
                 .wrap(security_headers())
-                // Off unless info is logged: it copies request data for every request.
-                .wrap(Condition::new(
-                    log::log_enabled!(log::Level::Info),
-                    Logger::new(r#"%a "%r" %s %b %Dms req=%{x-request-id}o"#),
-                ))
+                .wrap(from_fn(access::middleware))
                 .configure(routes)
                 .configure(dashboard::configure)
                 .service(
@@ -267,6 +267,37 @@ fn spawn_key_refresh(state: &web::Data<AppState>) {
     });
 }
 
+/// Runs housekeeping at start and then every `AUTHD_PURGE_INTERVAL` seconds (never when 0);
+/// the instance that holds the lock does the work, the others skip their turn. It stops when the
+/// app state is gone.
+fn spawn_housekeeping(state: &web::Data<AppState>) {
+    let every = state.config.purge_interval_secs;
+    if every == 0 {
+        return;
+    }
+    let weak = Arc::downgrade(&state.clone().into_inner());
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(every));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let Some(state) = weak.upgrade() else {
+                break;
+            };
+            match housekeeping::purge(&state, housekeeping::IfRunning::Skip).await {
+                Ok(Some(p)) if p.total() > 0 => log::info!(
+                    "housekeeping removed {} expired refresh tokens, {} expired sessions, {} old audit events",
+                    p.refresh_tokens,
+                    p.sessions,
+                    p.audit_events
+                ),
+                Ok(_) => {}
+                Err(e) => log::warn!("housekeeping failed: {e}"),
+            }
+        }
+    });
+}
+
 fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(dashboard::home::home)
         .service(api::health::healthz)
@@ -289,7 +320,8 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .service(api::admin::revoke_user_sessions)
         .service(api::admin::revoke_session)
         .service(api::admin::list_roles)
-        .service(api::admin::create_role);
+        .service(api::admin::create_role)
+        .service(api::metrics::metrics);
 }
 
 /// The same strict headers on every response: HTML pages need them, JSON loses nothing by them.

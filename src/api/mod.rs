@@ -6,6 +6,7 @@ mod error;
 mod extract;
 pub mod health;
 mod json;
+pub mod metrics;
 pub mod verify;
 pub mod well_known;
 

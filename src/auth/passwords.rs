@@ -10,14 +10,17 @@
 //! - the hashing threads run under SCHED_IDLE (Linux) so token verification and every other
 //!   request preempt them at once, while logins still use every otherwise idle cycle.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use tokio::sync::oneshot;
 
 use super::secrets::constant_time_eq;
+use crate::telemetry;
 
 #[derive(Debug, thiserror::Error)]
 pub enum HashError {
@@ -119,9 +122,30 @@ enum Job {
     },
 }
 
+/// A job and when it joined the queue.
+struct Queued {
+    job: Job,
+    since: Instant,
+}
+
+/// Jobs in the queue, not yet taken by a thread (the channel cannot tell its length).
+#[derive(Default)]
+struct Depth(AtomicUsize);
+
+impl Depth {
+    fn add(&self) {
+        telemetry::hash_queue_depth(self.0.fetch_add(1, Ordering::Relaxed) + 1);
+    }
+
+    fn sub(&self) {
+        telemetry::hash_queue_depth(self.0.fetch_sub(1, Ordering::Relaxed).saturating_sub(1));
+    }
+}
+
 #[derive(Clone)]
 pub struct Hasher {
-    queue: SyncSender<Job>,
+    queue: SyncSender<Queued>,
+    depth: Arc<Depth>,
     /// Verified against when the username is unknown, so that answer costs the same as a wrong
     /// password.
     dummy_hash: Arc<str>,
@@ -141,7 +165,7 @@ fn lower_priority() {
     }
 }
 
-fn worker(jobs: Arc<Mutex<Receiver<Job>>>) {
+fn worker(jobs: Arc<Mutex<Receiver<Queued>>>, depth: Arc<Depth>) {
     lower_priority();
     let mut workspace = Workspace::default();
     loop {
@@ -150,6 +174,11 @@ fn worker(jobs: Arc<Mutex<Receiver<Job>>>) {
             Ok(rx) => rx.recv(),
             Err(poisoned) => poisoned.into_inner().recv(),
         };
+        let job = job.map(|Queued { job, since }| {
+            depth.sub();
+            telemetry::hash_wait(since.elapsed());
+            job
+        });
         match job {
             Ok(Job::Hash { password, reply }) => {
                 if !reply.is_closed() {
@@ -178,23 +207,31 @@ impl Hasher {
         let dummy = Workspace::default().hash(&random)?;
         let (tx, rx) = sync_channel(queue);
         let rx = Arc::new(Mutex::new(rx));
+        let depth = Arc::new(Depth::default());
         for i in 0..threads.max(1) {
-            let rx = rx.clone();
+            let (rx, depth) = (rx.clone(), depth.clone());
             std::thread::Builder::new()
                 .name(format!("argon2-{i}"))
-                .spawn(move || worker(rx))
+                .spawn(move || worker(rx, depth))
                 .map_err(err)?;
         }
         Ok(Self {
             queue: tx,
+            depth,
             dummy_hash: dummy.into(),
         })
     }
 
     fn submit(&self, job: Job) -> Result<(), HashError> {
-        self.queue.try_send(job).map_err(|e| match e {
-            TrySendError::Full(_) => HashError::Busy,
-            TrySendError::Disconnected(_) => HashError::Stopped,
+        // Counted before it is sent, so a thread taking it at once never counts below zero.
+        self.depth.add();
+        let since = Instant::now();
+        self.queue.try_send(Queued { job, since }).map_err(|e| {
+            self.depth.sub();
+            match e {
+                TrySendError::Full(_) => HashError::Busy,
+                TrySendError::Disconnected(_) => HashError::Stopped,
+            }
         })
     }
 

@@ -120,6 +120,13 @@ impl Revocation {
             .is_none_or(|t| now.saturating_duration_since(t) > stale_after)
     }
 
+    /// How long ago the last successful sync was (`None`: never), by the monotonic clock.
+    pub fn last_sync_age(&self, now: Instant) -> Option<std::time::Duration> {
+        self.read()
+            .synced_at
+            .map(|t| now.saturating_duration_since(t))
+    }
+
     /// Drops entries that can no longer matter: every token they could void has expired. `now` is
     /// database time, like the stamps.
     pub fn prune(&self, now: DateTime<Utc>) {

@@ -1,12 +1,13 @@
 //! Database access: schema, models, the pool and the one helper that runs diesel off the event loop.
 
 pub mod clock;
+pub mod lock;
 pub mod models;
 mod pool;
 pub mod schema;
 
 pub use pool::{
-    DbConn, DbPool, MIGRATIONS, StoreError, build_pool, run_migrations, wait_for_database,
+    DbConn, DbPool, MIGRATIONS, StoreError, build_pool, connect, run_migrations, wait_for_database,
 };
 
 use actix_web::web;

@@ -1,5 +1,6 @@
 use std::time::{Duration, Instant};
 
+use diesel::Connection;
 use diesel::pg::PgConnection;
 use diesel::r2d2::{ConnectionManager, Pool, PooledConnection};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
@@ -44,6 +45,12 @@ pub fn build_pool(database_url: &str, max_size: u32) -> DbPool {
         .connection_timeout(Duration::from_secs(5))
         .test_on_check_out(false)
         .build_unchecked(ConnectionManager::<PgConnection>::new(database_url))
+}
+
+/// A connection of its own, outside the pool: for a long job that must not hold a pooled one,
+/// or whose session state (an advisory lock) must end with it.
+pub fn connect(database_url: &str) -> Result<PgConnection, StoreError> {
+    PgConnection::establish(database_url).map_err(|e| StoreError::Unavailable(e.to_string()))
 }
 
 /// Waits for the database to accept a connection, at most `limit`.

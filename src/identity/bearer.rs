@@ -14,6 +14,10 @@ use crate::db;
 use crate::domain::{Credential, Principal};
 use crate::services;
 use crate::state::AppState;
+use crate::telemetry;
+
+/// The verification result of a well-signed token whose session or user was revoked.
+const REVOKED: &str = "revoked";
 
 /// The token from `Authorization: Bearer …`; never from a query string.
 fn bearer_token(req: &HttpRequest) -> Result<&str, AuthError> {
@@ -35,12 +39,13 @@ pub(super) async fn authenticate(
     req: &HttpRequest,
     state: &AppState,
 ) -> Result<Principal, AuthError> {
-    let claims = state
-        .tokens
-        .verify(bearer_token(req)?)
-        .map_err(|r| AuthError::Unauthenticated(r.reason()))?;
+    let claims = state.tokens.verify(bearer_token(req)?).map_err(|r| {
+        telemetry::token_verification(r.label());
+        AuthError::Unauthenticated(r.reason())
+    })?;
     let issued = claims.issued_at();
     if state.revocation.is_revoked(claims.sub, claims.sid, issued) {
+        telemetry::token_verification(REVOKED);
         return Err(AuthError::Unauthenticated("token revoked"));
     }
     let principal = Principal {
@@ -50,8 +55,9 @@ pub(super) async fn authenticate(
         session_id: claims.sid,
         credential: Credential::Bearer,
     };
-    confirm_not_revoked(state, &principal, issued).await?;
-    Ok(principal)
+    let confirmed = confirm_not_revoked(state, &principal, issued).await;
+    telemetry::token_verification(if confirmed.is_ok() { "valid" } else { REVOKED });
+    confirmed.map(|()| principal)
 }
 
 /// When the revocation state has not been synced for a while, other instances' revocations may be

@@ -13,6 +13,7 @@ use crate::db::models::user::{NewUser, User};
 use crate::db::{self};
 use crate::domain::{ClientInfo, Email, Password, PasswordPolicy, Principal, RoleName, Username};
 use crate::state::AppState;
+use crate::telemetry;
 
 /// The user object of the contract. Built from a row plus its roles; never carries the hash.
 #[derive(Debug, Clone, Serialize)]
@@ -223,5 +224,6 @@ pub async fn change_password(
     })
     .await?;
     state.revocation.revoke_sessions(&revoked);
+    telemetry::sessions_revoked(PASSWORD_CHANGED_REASON, revoked.len());
     Ok(())
 }

@@ -13,6 +13,7 @@ use crate::db::models::user::User;
 use crate::db::{self};
 use crate::domain::{ClientInfo, Principal, RoleName};
 use crate::state::AppState;
+use crate::telemetry;
 
 /// Why sessions end when their user is disabled.
 const DISABLED_REASON: &str = "user_disabled";
@@ -77,6 +78,7 @@ pub async fn set_disabled(
     })
     .await?;
     state.revocation.revoke_sessions(&revoked);
+    telemetry::sessions_revoked(DISABLED_REASON, revoked.len());
     if let Some(watermark) = watermark {
         state.revocation.raise_watermark(user_id, watermark);
     }

@@ -16,6 +16,7 @@ use crate::db::models::user::User;
 use crate::db::{self};
 use crate::domain::{ClientInfo, RoleName};
 use crate::state::AppState;
+use crate::telemetry::{self, LoginOutcome};
 
 /// The token pair of the contract.
 #[derive(Debug, Clone, Serialize)]
@@ -158,8 +159,31 @@ fn record_login(
     )
 }
 
+/// Counts a login attempt by how it ended; an outage or a bug is no outcome of the attempt.
+fn counted<T>(result: Result<T, Error>) -> Result<T, Error> {
+    let outcome = match &result {
+        Ok(_) => Some(LoginOutcome::Success),
+        Err(Error::InvalidCredentials | Error::NotPermitted) => Some(LoginOutcome::Failure),
+        Err(Error::AccountDisabled) => Some(LoginOutcome::Disabled),
+        Err(Error::Busy) => Some(LoginOutcome::Throttled),
+        Err(_) => None,
+    };
+    if let Some(outcome) = outcome {
+        telemetry::login(outcome);
+    }
+    result
+}
+
 /// `POST /api/auth/login`: an API session and its token pair.
 pub async fn login_api(
+    state: &AppState,
+    credentials: Credentials,
+    client: &ClientInfo,
+) -> Result<TokenPair, Error> {
+    counted(open_api_session(state, credentials, client).await)
+}
+
+async fn open_api_session(
     state: &AppState,
     credentials: Credentials,
     client: &ClientInfo,
@@ -187,6 +211,14 @@ pub async fn login_api(
 
 /// `POST /admin/login`: a dashboard session, for administrators only.
 pub async fn login_dashboard(
+    state: &AppState,
+    credentials: Credentials,
+    client: &ClientInfo,
+) -> Result<DashboardSession, Error> {
+    counted(open_dashboard_session(state, credentials, client).await)
+}
+
+async fn open_dashboard_session(
     state: &AppState,
     credentials: Credentials,
     client: &ClientInfo,

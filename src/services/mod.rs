@@ -8,6 +8,7 @@ pub mod audit;
 pub mod demo;
 mod error;
 pub mod health;
+pub mod housekeeping;
 pub mod keys;
 pub mod login;
 pub mod overview;

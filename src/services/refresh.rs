@@ -17,6 +17,7 @@ use crate::db::models::user::User;
 use crate::db::{self};
 use crate::domain::ClientInfo;
 use crate::state::AppState;
+use crate::telemetry::{self, RefreshOutcome};
 
 /// Why a session ends when a rotated refresh token comes back.
 const REUSE_REASON: &str = "refresh_reuse";
@@ -132,6 +133,7 @@ pub async fn refresh(
             refresh_expires_in,
         } => {
             let access = state.tokens.issue(user_id, &username, roles, session_id)?;
+            telemetry::refresh(RefreshOutcome::Success);
             Ok(TokenPair::new(
                 access,
                 refresh_token,
@@ -139,12 +141,17 @@ pub async fn refresh(
                 session_id,
             ))
         }
-        Outcome::Refused => Err(Error::InvalidGrant),
+        Outcome::Refused => {
+            telemetry::refresh(RefreshOutcome::Invalid);
+            Err(Error::InvalidGrant)
+        }
         Outcome::ReuseDetected {
             session_id,
             revoked,
         } => {
             state.revocation.revoke_sessions(&revoked);
+            telemetry::refresh(RefreshOutcome::Reuse);
+            telemetry::sessions_revoked(REUSE_REASON, revoked.len());
             log::warn!("refresh token reuse detected; revoked session {session_id}");
             Err(Error::InvalidGrant)
         }

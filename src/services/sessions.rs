@@ -17,6 +17,7 @@ use crate::db::models::user::User;
 use crate::db::{self};
 use crate::domain::{ClientInfo, Principal};
 use crate::state::AppState;
+use crate::telemetry;
 
 mod dashboard;
 pub use dashboard::{DashboardSession, open_dashboard, resume_dashboard};
@@ -208,6 +209,7 @@ async fn revoke(
     })
     .await?;
     state.revocation.revoke_sessions(&revoked);
+    telemetry::sessions_revoked(reason, revoked.len());
     Ok(session_ids(&revoked))
 }
 

@@ -7,7 +7,7 @@ fn help_lists_every_command() {
     let out = authd().arg("--help").output().unwrap();
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
-    for command in ["serve", "migrate", "create-admin", "keys"] {
+    for command in ["serve", "migrate", "create-admin", "keys", "purge"] {
         assert!(text.contains(command), "--help does not mention {command}");
     }
 }

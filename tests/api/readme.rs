@@ -123,15 +123,19 @@ fn the_readme_configuration_table_lists_exactly_the_variables_the_code_reads() {
         "read by the code but not in README.md's configuration table: {missing:?} (in {:?})",
         missing.iter().map(|v| &code[*v]).collect::<Vec<_>>()
     );
-    let main =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/main.rs")).unwrap();
+    let mut files = BTreeMap::new();
+    sources(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        &mut files,
+    );
+    let all_source: String = files.into_values().collect();
     let unread: Vec<_> = table
         .iter()
         .filter(|v| !code.contains_key(*v))
         .filter(|v| {
             !READ_BY_LIBRARIES
                 .iter()
-                .any(|(name, library)| name == v && main.contains(library))
+                .any(|(name, library)| name == v && all_source.contains(library))
         })
         .collect();
     assert!(

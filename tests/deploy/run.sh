@@ -120,6 +120,12 @@ contains "session records the real client address" '"ip":"127.0.0.1"' "$sessions
 [[ $sessions != *203.0.113.7* ]] || fail "a forged X-Forwarded-For was believed: $sessions"
 contains "request id through nginx" "x-request-id" "$(curl -s -D - -o /dev/null "$edge/healthz" | tr 'A-Z' 'a-z')"
 
+# Metrics: served to whoever reaches authd itself, refused at the edge however the path is spelt.
+expect "metrics on authd's own address" 200 "$(status "http://127.0.0.1:$app_port/metrics")"
+for path in /metrics '/metrics?x=1' //metrics /%6Detrics /./metrics; do
+    expect "metrics through nginx ($path)" 403 "$(status --path-as-is "$edge$path")"
+done
+
 # auth_request: no token, a forged identity header, a good token, a role gate.
 expect "guarded without a token" 401 "$(status "$edge/app/hello")"
 expect "guarded with a bad token" 401 "$(status "$edge/app/hello" -H 'Authorization: Bearer not.a.token')"

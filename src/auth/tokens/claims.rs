@@ -53,4 +53,15 @@ impl TokenRejection {
             Self::Expired => "token expired",
         }
     }
+
+    /// A short fixed name, for metrics.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Malformed => "malformed",
+            Self::UnknownKey => "unknown_key",
+            Self::WrongType => "wrong_type",
+            Self::Invalid => "invalid",
+            Self::Expired => "expired",
+        }
+    }
 }

@@ -114,4 +114,19 @@ impl AuditEvent {
         .bind::<Text, _>(failed)
         .load(conn)
     }
+
+    /// Deletes up to `limit` events recorded before `cutoff`, oldest first; returns how many.
+    pub fn delete_older_than(
+        conn: &mut PgConnection,
+        cutoff: DateTime<Utc>,
+        limit: i64,
+    ) -> QueryResult<usize> {
+        diesel::sql_query(
+            "DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events WHERE at < $1 ORDER BY at \
+             LIMIT $2 FOR UPDATE SKIP LOCKED)",
+        )
+        .bind::<diesel::sql_types::Timestamptz, _>(cutoff)
+        .bind::<diesel::sql_types::BigInt, _>(limit)
+        .execute(conn)
+    }
 }

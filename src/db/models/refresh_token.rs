@@ -56,4 +56,20 @@ impl RefreshToken {
             .set(refresh_tokens::rotated_at.eq(at))
             .execute(conn)
     }
+
+    /// Deletes up to `limit` refresh tokens that expired before `cutoff`; returns how many. Rows
+    /// another transaction holds are skipped (the next run gets them), so nobody waits on this.
+    pub fn delete_expired(
+        conn: &mut PgConnection,
+        cutoff: DateTime<Utc>,
+        limit: i64,
+    ) -> QueryResult<usize> {
+        diesel::sql_query(
+            "DELETE FROM refresh_tokens WHERE id IN (SELECT id FROM refresh_tokens WHERE expires_at < $1 \
+             LIMIT $2 FOR UPDATE SKIP LOCKED)",
+        )
+        .bind::<diesel::sql_types::Timestamptz, _>(cutoff)
+        .bind::<diesel::sql_types::BigInt, _>(limit)
+        .execute(conn)
+    }
 }

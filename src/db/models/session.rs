@@ -244,6 +244,22 @@ impl Session {
             .optional()?
             .unwrap_or(true))
     }
+
+    /// Deletes up to `limit` sessions (live or revoked) that expired before `cutoff`, with their
+    /// refresh tokens; returns how many. Rows another transaction holds are skipped.
+    pub fn delete_expired(
+        conn: &mut PgConnection,
+        cutoff: DateTime<Utc>,
+        limit: i64,
+    ) -> QueryResult<usize> {
+        diesel::sql_query(
+            "DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE expires_at < $1 \
+             LIMIT $2 FOR UPDATE SKIP LOCKED)",
+        )
+        .bind::<diesel::sql_types::Timestamptz, _>(cutoff)
+        .bind::<diesel::sql_types::BigInt, _>(limit)
+        .execute(conn)
+    }
 }
 
 /// When things happened to a session inserted after the fact (demo data): opened, last used, and

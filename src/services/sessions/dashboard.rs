@@ -12,6 +12,7 @@ use crate::db::{self};
 use crate::domain::{ClientInfo, Credential, Principal};
 use crate::services::Error;
 use crate::state::AppState;
+use crate::telemetry;
 
 /// A dashboard session just opened: the cookie secret goes to the browser only.
 pub struct DashboardSession {
@@ -89,6 +90,7 @@ pub async fn resume_dashboard(
         if let Some(reason) = timed_out {
             let revoked = Session::revoke(conn, session.id, reason)?;
             revocation.revoke_sessions(&revoked);
+            telemetry::sessions_revoked(reason, revoked.len());
             return Ok(None);
         }
         if now - session.last_used_at > TOUCH_EVERY {
