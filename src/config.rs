@@ -6,7 +6,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use ipnet::IpNet;
 
-use crate::domain::PasswordPolicy;
+use crate::domain::{Origin, PasswordPolicy};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JwtAlg {
@@ -84,6 +84,8 @@ pub struct Config {
     pub key_encryption_key: Option<Secret>,
     /// HS256 only: the previous secret, still accepted for verification during a change.
     pub jwt_secret_previous: Option<Secret>,
+    /// Browser origins allowed to call the JSON API (CORS); empty: no CORS headers at all.
+    pub cors_origins: Vec<String>,
 }
 
 /// One line naming the variable and what is wrong with it.
@@ -275,6 +277,20 @@ impl Config {
             ));
         }
 
+        let mut cors_origins = Vec::new();
+        for origin in var("AUTHD_CORS_ORIGINS").unwrap_or_default().split(',') {
+            let origin = origin.trim();
+            if origin.is_empty() {
+                continue;
+            }
+            let origin = Origin::parse(origin)
+                .map_err(|m| err("AUTHD_CORS_ORIGINS", m))?
+                .into_string();
+            if !cors_origins.contains(&origin) {
+                cors_origins.push(origin);
+            }
+        }
+
         Ok(Self {
             database_url,
             bind,
@@ -295,6 +311,7 @@ impl Config {
             db_pool_size,
             key_encryption_key,
             jwt_secret_previous,
+            cors_origins,
         })
     }
 }
@@ -346,6 +363,13 @@ mod tests {
             ("AUTHD_KEY_ENCRYPTION_KEY", "c2hvcnQ="),
             ("AUTHD_KEY_ENCRYPTION_KEY", "not base64 at all!"),
             ("AUTHD_JWT_SECRET_PREVIOUS", "short"),
+            ("AUTHD_CORS_ORIGINS", "*"),
+            ("AUTHD_CORS_ORIGINS", "null"),
+            ("AUTHD_CORS_ORIGINS", "https://ok.example,app.example.org"),
+            ("AUTHD_CORS_ORIGINS", "https://app.example.org/"),
+            ("AUTHD_CORS_ORIGINS", "ftp://app.example.org"),
+            ("AUTHD_CORS_ORIGINS", "https://app.example.org:99999"),
+            ("AUTHD_CORS_ORIGINS", "https://bad_host.example"),
         ] {
             let e = config(&[(var, value)]).unwrap_err();
             assert_eq!(e.var, var);
@@ -390,6 +414,30 @@ mod tests {
                 && !shown.contains("hunter2")
                 && !shown.contains("postgres://")
                 && !shown.contains("c2VjcmV0")
+        );
+    }
+
+    #[test]
+    fn cors_origins_are_normalised_as_browsers_send_them() {
+        assert!(config(&[]).unwrap().cors_origins.is_empty());
+        assert!(
+            config(&[("AUTHD_CORS_ORIGINS", " , ")])
+                .unwrap()
+                .cors_origins
+                .is_empty()
+        );
+        let c = config(&[(
+            "AUTHD_CORS_ORIGINS",
+            "https://App.Example.org:443, http://localhost:5173,http://[::1]:8080,https://app.example.org",
+        )])
+        .unwrap();
+        assert_eq!(
+            c.cors_origins,
+            [
+                "https://app.example.org",
+                "http://localhost:5173",
+                "http://[::1]:8080"
+            ]
         );
     }
 

@@ -8,6 +8,7 @@ pub mod dashboard;
 pub mod db;
 pub mod domain;
 pub mod identity;
+pub mod methods;
 pub mod request_id;
 pub mod services;
 pub mod startup;

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
 use serde_json::json;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::Error;
@@ -17,10 +18,16 @@ use crate::db::{self};
 use crate::domain::{ClientInfo, Principal, RoleName};
 use crate::state::AppState;
 
-#[derive(Debug, Clone, Serialize)]
+/// A role with its member count.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = Role)]
 pub struct RoleView {
+    /// 1 to 32 characters of `a-z`, `0-9`, `_` and `-`.
+    #[schema(example = "billing")]
     pub name: String,
+    #[schema(example = "Reads invoices")]
     pub description: String,
+    /// How many users hold the role.
     pub members: i64,
     pub created_at: DateTime<Utc>,
 }

@@ -3,12 +3,15 @@
 mod admin;
 mod bootstrap;
 mod cli;
+mod cors;
 mod dashboard;
 mod health;
 mod helpers;
 mod jwks;
 mod keys;
 mod login;
+mod methods;
+mod openapi;
 mod refresh;
 mod register;
 mod sessions;
