@@ -71,6 +71,11 @@ pub async fn create(
             "description must be at most {MAX_DESCRIPTION} characters"
         )));
     }
+    if description.chars().any(char::is_control) {
+        return Err(Error::Invalid(
+            "description must be one line of text, without control characters".into(),
+        ));
+    }
     let (actor_id, client) = (actor.user_id, client.clone());
     db::run(&state.pool, move |conn| {
         conn.transaction(|conn| {

@@ -77,6 +77,10 @@ fn search_in(conn: &mut PgConnection, query: &UserQuery) -> Result<UserPage, Err
         per_page: paging.per_page,
         total: 0,
     };
+    // No stored name or address contains NUL, and PostgreSQL text cannot even carry one.
+    if query.q.as_deref().is_some_and(|q| q.contains('\0')) {
+        return Ok(empty);
+    }
     let role_id = match &query.role {
         None => None,
         // Nobody holds a role that does not exist.
