@@ -239,11 +239,11 @@ pub async fn list_roles(
 #[serde(deny_unknown_fields)]
 pub struct NewRoleBody {
     /// 1 to 32 characters of `a-z 0-9 _ -` (surrounding whitespace is dropped).
-    #[schema(example = "billing")]
+    #[schema(example = "billing", pattern = "^[a-z0-9_-]{1,32}$")]
     name: String,
     /// At most 200 characters; default empty.
     #[serde(default)]
-    #[schema(example = "Reads invoices")]
+    #[schema(example = "Reads invoices", max_length = 200)]
     description: String,
 }
 

@@ -18,15 +18,24 @@ use crate::state::AppState;
 #[serde(deny_unknown_fields)]
 pub struct RegisterBody {
     /// 3 to 64 characters of `A-Z a-z 0-9 . _ -`.
-    #[schema(example = "alice")]
+    #[schema(
+        example = "alice",
+        min_length = 3,
+        max_length = 64,
+        pattern = "^[A-Za-z0-9._-]+$"
+    )]
     username: String,
-    /// At least `AUTHD_PASSWORD_MIN_LENGTH` (default 12) and at most 128 characters; not only
-    /// whitespace, not the username, not a common password.
-    #[schema(example = "correct horse battery staple")]
+    /// At least `AUTHD_PASSWORD_MIN_LENGTH` (default 12, never below 8) and at most 128
+    /// characters; not only whitespace, not the username, not a common password.
+    #[schema(
+        example = "correct horse battery staple",
+        min_length = 8,
+        max_length = 128
+    )]
     password: String,
     /// Optional; `null` or empty means no address.
     #[serde(default)]
-    #[schema(example = "alice@example.org")]
+    #[schema(example = "alice@example.org", max_length = 254)]
     email: Option<String>,
 }
 
@@ -235,6 +244,7 @@ pub async fn revoke_session(
 pub struct PasswordBody {
     current_password: String,
     /// The password policy applies.
+    #[schema(min_length = 8, max_length = 128)]
     new_password: String,
 }
 
