@@ -126,7 +126,9 @@ seed_args=()
 fuzz() {
     local who=$1 name=$2 password=$3 token=$4
     log "schemathesis as $who ($name), $examples examples per operation"
-    AUTHD_CONTRACT_BASE_URL=$url AUTHD_CONTRACT_USERNAME=$name AUTHD_CONTRACT_PASSWORD=$password \
+    # From the work dir: schemathesis keeps a .schemathesis/ cache where it runs.
+    (cd "$workdir" &&
+        AUTHD_CONTRACT_BASE_URL=$url AUTHD_CONTRACT_USERNAME=$name AUTHD_CONTRACT_PASSWORD=$password \
         AUTHD_CONTRACT_TOKEN=$token SCHEMATHESIS_HOOKS=$repo/tests/contract/hooks.py \
         "$schemathesis" run "$url/api/openapi.json" \
         --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
@@ -135,7 +137,7 @@ fuzz() {
         --generation-database none \
         --request-timeout 10 \
         --no-color \
-        "${seed_args[@]}"
+        "${seed_args[@]}")
 }
 status=0
 fuzz user "$user" "$user_password" "$user_token" || status=$?
