@@ -20,6 +20,9 @@
 #   find_pg_tool NAME      print the path of a PostgreSQL program: from PATH, else the newest
 #                          /usr/lib/postgresql/*/bin/NAME; return 1 if there is none
 #   redact_url URL         print URL with its password (if any) replaced by ***
+#   ensure_tools_venv      (from the repo root) the pinned Python tools of the tests
+#                          (tests/tools/requirements.txt) in ${CARGO_TARGET_DIR:-target}/tools-venv,
+#                          installed when missing or changed; exports AUTHD_TEST_PYTHON
 
 if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
     echo "scripts/lib.sh is sourced, not run: . scripts/lib.sh" >&2
@@ -81,3 +84,31 @@ find_pg_tool() {
 
 # For messages: postgres://user:secret@host/db -> postgres://user:***@host/db.
 redact_url() { sed -E 's#(://[^:/@]*):[^@/]*@#\1:***@#' <<<"$1"; }
+
+# The Python tools the tests call (an independent JWT verifier, schemathesis), pinned in
+# tests/tools/requirements.txt, in a venv under target/ so nothing outside it changes.
+ensure_tools_venv() {
+    local venv=${CARGO_TARGET_DIR:-target}/tools-venv
+    local stamp=$venv/.requirements fresh=()
+    # A venv copied from another checkout (a copied target/) runs scripts of the original one,
+    # and pip would install there: start afresh.
+    if [[ -f $venv/bin/pip ]] && ! head -n 1 "$venv/bin/pip" | grep -qF "$(cd "$venv" && pwd)/bin/"; then
+        fresh=(--clear)
+        rm -f "$stamp"
+    fi
+    if ! cmp -s tests/tools/requirements.txt "$stamp" ||
+        ! "$venv/bin/python" -c 'import jwt, schemathesis' 2>/dev/null; then
+        log "python3 -m venv ${fresh[*]} $venv; pip install -r tests/tools/requirements.txt"
+        command -v python3 >/dev/null || apt_install python3 python3-venv
+        python3 -m venv "${fresh[@]}" "$venv" 2>/dev/null || {
+            apt_install python3-venv
+            python3 -m venv "${fresh[@]}" "$venv"
+        } || die "could not create a Python venv at $venv"
+        "$venv/bin/python" -m pip install -q --disable-pip-version-check \
+            -r tests/tools/requirements.txt >&2 ||
+            die "could not install tests/tools/requirements.txt"
+        cp tests/tools/requirements.txt "$stamp"
+    fi
+    AUTHD_TEST_PYTHON=$(cd "$venv/bin" && pwd)/python
+    export AUTHD_TEST_PYTHON
+}

@@ -29,6 +29,7 @@ pub async fn middleware(
     // The pattern comes from the route table and the path alone.
     let route = req
         .match_pattern()
+        .filter(|p| !crate::methods::is_catch_all(p))
         .unwrap_or_else(|| UNMATCHED_ROUTE.to_owned());
     let method = req.method().clone();
     let logged = log::log_enabled!(target: TARGET, log::Level::Info).then(|| {

@@ -10,6 +10,7 @@ pub mod db;
 pub mod domain;
 pub mod identity;
 pub mod logging;
+pub mod methods;
 pub mod request_id;
 pub mod services;
 pub mod startup;

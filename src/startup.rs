@@ -17,6 +17,7 @@ use crate::auth::tokens::{LEEWAY_SECS, TokenService};
 use crate::config::{Config, JwtAlg};
 use crate::dashboard;
 use crate::db::{self, DbPool, StoreError};
+use crate::methods;
 use crate::request_id;
 use crate::services::{self, accounts, housekeeping, keys};
 use crate::state::AppState;
@@ -159,17 +160,20 @@ impl Application {
             .map_err(|e| StartupError::Other(e.to_string()))?
             .port();
         let static_dir = static_dir();
+        let cors_origins = config.cors_origins.clone();
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
                 .app_data(api::json_config())
                 .app_data(api::path_config())
                 .app_data(api::query_config())
+                // Innermost: HEAD is routed as GET.
+                .wrap(from_fn(methods::head_as_get))
                 // The last `wrap` is outermost: the access log sees the request id on the response.
                 .wrap(from_fn(request_id::middleware))
                 .wrap(security_headers())
                 .wrap(from_fn(access::middleware))
-                .configure(routes)
+                .configure(|cfg| routes(cfg, &cors_origins))
                 .configure(dashboard::configure)
                 .service(
                     web::scope("/static")
@@ -179,7 +183,8 @@ impl Application {
                         )
                         .service(Files::new("", static_dir.clone())),
                 )
-                .default_service(web::to(api::not_found))
+                // Last: an unknown path is 404, a known one with another method 405.
+                .service(methods::fallback(api::no_route))
         })
         .listen(listener)
         .map_err(|source| StartupError::Bind {
@@ -298,30 +303,12 @@ fn spawn_housekeeping(state: &web::Data<AppState>) {
     });
 }
 
-fn routes(cfg: &mut web::ServiceConfig) {
+/// Every route outside `/admin` and `/static`. The JSON routes come from `api::configure`, which
+/// also generates the OpenAPI document from them (a test compares the two).
+pub(crate) fn routes(cfg: &mut web::ServiceConfig, cors_origins: &[String]) {
     cfg.service(dashboard::home::home)
-        .service(api::health::healthz)
-        .service(api::health::readyz)
-        .service(api::auth::register)
-        .service(api::auth::login)
-        .service(api::auth::me)
-        .service(api::verify::verify)
-        .service(api::well_known::jwks)
-        .service(api::auth::refresh)
-        .service(api::auth::logout)
-        .service(api::auth::logout_all)
-        .service(api::auth::list_sessions)
-        .service(api::auth::revoke_session)
-        .service(api::auth::change_password)
-        .service(api::admin::list_users)
-        .service(api::admin::get_user)
-        .service(api::admin::set_roles)
-        .service(api::admin::disable_or_enable_user)
-        .service(api::admin::revoke_user_sessions)
-        .service(api::admin::revoke_session)
-        .service(api::admin::list_roles)
-        .service(api::admin::create_role)
         .service(api::metrics::metrics);
+    api::configure(cfg, cors_origins);
 }
 
 /// The same strict headers on every response: HTML pages need them, JSON loses nothing by them.

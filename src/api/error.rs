@@ -4,6 +4,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::identity::AuthError;
 use crate::services::{self, log_chain};
@@ -34,6 +35,9 @@ pub enum ApiError {
     RoleExists,
     #[error("payload too large")]
     PayloadTooLarge,
+    /// A known path asked with a method it does not answer; `allow` lists those it does.
+    #[error("method not allowed")]
+    MethodNotAllowed { allow: String },
     #[error("rate limited")]
     RateLimited { retry_after_secs: u64 },
     #[error("service unavailable")]
@@ -42,14 +46,52 @@ pub enum ApiError {
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
-#[derive(Serialize)]
-struct Problem<'a> {
+/// The stable machine-readable names of errors: clients branch on these, never on `detail`.
+/// Part of the contract: a code is never renamed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    InvalidRequest,
+    UnsupportedMediaType,
+    InvalidCredentials,
+    InvalidToken,
+    InvalidGrant,
+    InsufficientRole,
+    AccountDisabled,
+    NotFound,
+    MethodNotAllowed,
+    UsernameTaken,
+    EmailTaken,
+    RoleExists,
+    PayloadTooLarge,
+    RateLimited,
+    ServiceUnavailable,
+    Internal,
+}
+
+/// An RFC 9457 problem document, sent as `application/problem+json`.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({
+    "type": "about:blank",
+    "title": "Conflict",
+    "status": 409,
+    "detail": "that username is already taken",
+    "code": "username_taken"
+}))]
+pub struct Problem<'a> {
+    /// Always `about:blank`.
     #[serde(rename = "type")]
+    #[schema(value_type = String)]
     kind: &'static str,
+    /// The HTTP reason phrase of `status`.
+    #[schema(value_type = String)]
     title: &'a str,
+    /// The HTTP status code, repeated.
     status: u16,
+    /// A sentence for humans; may change between versions.
     detail: String,
-    code: &'static str,
+    /// What went wrong, for programs: branch on this.
+    code: ErrorCode,
 }
 
 impl ApiError {
@@ -57,23 +99,25 @@ impl ApiError {
         Self::Internal(Box::new(e))
     }
 
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
+        use ErrorCode as C;
         match self {
-            Self::InvalidRequest(_) => "invalid_request",
-            Self::UnsupportedMediaType => "unsupported_media_type",
-            Self::InvalidCredentials => "invalid_credentials",
-            Self::InvalidToken(_) => "invalid_token",
-            Self::InvalidGrant => "invalid_grant",
-            Self::InsufficientRole => "insufficient_role",
-            Self::AccountDisabled => "account_disabled",
-            Self::NotFound => "not_found",
-            Self::UsernameTaken => "username_taken",
-            Self::EmailTaken => "email_taken",
-            Self::RoleExists => "role_exists",
-            Self::PayloadTooLarge => "payload_too_large",
-            Self::RateLimited { .. } => "rate_limited",
-            Self::ServiceUnavailable(_) => "service_unavailable",
-            Self::Internal(_) => "internal",
+            Self::InvalidRequest(_) => C::InvalidRequest,
+            Self::UnsupportedMediaType => C::UnsupportedMediaType,
+            Self::InvalidCredentials => C::InvalidCredentials,
+            Self::InvalidToken(_) => C::InvalidToken,
+            Self::InvalidGrant => C::InvalidGrant,
+            Self::InsufficientRole => C::InsufficientRole,
+            Self::AccountDisabled => C::AccountDisabled,
+            Self::NotFound => C::NotFound,
+            Self::MethodNotAllowed { .. } => C::MethodNotAllowed,
+            Self::UsernameTaken => C::UsernameTaken,
+            Self::EmailTaken => C::EmailTaken,
+            Self::RoleExists => C::RoleExists,
+            Self::PayloadTooLarge => C::PayloadTooLarge,
+            Self::RateLimited { .. } => C::RateLimited,
+            Self::ServiceUnavailable(_) => C::ServiceUnavailable,
+            Self::Internal(_) => C::Internal,
         }
     }
 
@@ -90,6 +134,9 @@ impl ApiError {
             Self::InsufficientRole => "this requires a role the token does not carry".into(),
             Self::AccountDisabled => "this account is disabled".into(),
             Self::NotFound => "no such resource".into(),
+            Self::MethodNotAllowed { allow } => {
+                format!("this resource does not answer this method; it answers {allow}")
+            }
             Self::UsernameTaken => "that username is already taken".into(),
             Self::EmailTaken => "that email address is already in use".into(),
             Self::RoleExists => "a role with that name already exists".into(),
@@ -148,6 +195,7 @@ impl ResponseError for ApiError {
             }
             Self::InsufficientRole | Self::AccountDisabled => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::UsernameTaken | Self::EmailTaken | Self::RoleExists => StatusCode::CONFLICT,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -185,6 +233,9 @@ impl ResponseError for ApiError {
             }
             Self::RateLimited { retry_after_secs } => {
                 res.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+            }
+            Self::MethodNotAllowed { allow } => {
+                res.insert_header((header::ALLOW, allow.as_str()));
             }
             _ => {}
         }

@@ -42,6 +42,12 @@ pub fn query_config() -> web::QueryConfig {
     })
 }
 
-pub async fn not_found(_req: HttpRequest) -> HttpResponse {
-    actix_web::ResponseError::error_response(&ApiError::NotFound)
+/// What a request no route of this face took gets: `404 not_found`, or `405` with `Allow` when
+/// the path is known (see `crate::methods`).
+pub fn no_route(_req: &HttpRequest, allow: Option<String>) -> HttpResponse {
+    let error = match allow {
+        Some(allow) => ApiError::MethodNotAllowed { allow },
+        None => ApiError::NotFound,
+    };
+    actix_web::ResponseError::error_response(&error)
 }

@@ -2,13 +2,17 @@
 
 pub mod admin;
 pub mod auth;
+mod cors;
+mod docs;
 mod error;
 mod extract;
 pub mod health;
 mod json;
 pub mod metrics;
+pub mod openapi;
 pub mod verify;
 pub mod well_known;
 
 pub use error::ApiError;
-pub use json::{json_config, not_found, path_config, query_config};
+pub use json::{json_config, no_route, path_config, query_config};
+pub use openapi::configure;

@@ -3,15 +3,39 @@
 
 use actix_web::{HttpResponse, get, web};
 use serde::Deserialize;
+use utoipa::IntoParams;
 
 use super::ApiError;
+use super::error::Problem;
 use crate::domain::Principal;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct VerifyParams {
+    /// The token must also carry this role; empty is ignored.
     role: Option<String>,
 }
 
+/// Check a token, for nginx `auth_request`
+///
+/// Send the client's `Authorization` header. On `200` the caller's identity is in the headers,
+/// and the body is empty.
+#[utoipa::path(
+    tag = "verify",
+    security(("bearer" = [])),
+    params(VerifyParams),
+    responses(
+        (status = 200, description = "The token is valid and not revoked (and has the role, if \
+            asked).", headers(
+            ("X-Auth-User-Id" = uuid::Uuid, description = "the user's id"),
+            ("X-Auth-Username" = String, description = "the username"),
+            ("X-Auth-Roles" = String, description = "role names, comma-separated, sorted"),
+            ("X-Auth-Session-Id" = uuid::Uuid, description = "the session id"),
+        )),
+        (status = 403, description = "`insufficient_role`: the token lacks the role asked for.",
+            body = Problem),
+    )
+)]
 #[get("/auth/verify")]
 pub async fn verify(
     principal: Principal,

@@ -18,6 +18,9 @@ pub enum PageError {
     Forbidden(String),
     #[error("not found")]
     NotFound,
+    /// A known page asked with a method it does not answer; `allow` lists those it does.
+    #[error("method not allowed")]
+    MethodNotAllowed { allow: String },
     #[error("bad request: {0}")]
     BadRequest(String),
     #[error("service unavailable")]
@@ -84,6 +87,7 @@ impl ResponseError for PageError {
             Self::LoginRequired => StatusCode::SEE_OTHER,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Busy => StatusCode::TOO_MANY_REQUESTS,
@@ -107,6 +111,10 @@ impl ResponseError for PageError {
             Self::NotFound => {
                 "There is nothing here. It may have been removed, or the link is wrong."
             }
+            Self::MethodNotAllowed { .. } => {
+                "This page exists, but not for this kind of request. Go back and try the link or \
+                 the form again."
+            }
             Self::Unavailable => "The database cannot be reached right now. Try again in a moment.",
             Self::Busy => "Too many sign-ins are being checked right now. Try again in a moment.",
             _ => "Something went wrong on our side. It has been logged.",
@@ -125,12 +133,15 @@ impl ResponseError for PageError {
                 status.canonical_reason().unwrap_or("Error")
             )
         });
-        HttpResponse::build(status)
-            .insert_header((
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/html; charset=utf-8"),
-            ))
-            .insert_header((header::CACHE_CONTROL, "no-store"))
-            .body(body)
+        let mut res = HttpResponse::build(status);
+        res.insert_header((
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        ))
+        .insert_header((header::CACHE_CONTROL, "no-store"));
+        if let Self::MethodNotAllowed { allow } = self {
+            res.insert_header((header::ALLOW, allow.as_str()));
+        }
+        res.body(body)
     }
 }

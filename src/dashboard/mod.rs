@@ -19,8 +19,10 @@ mod sessions;
 mod users;
 
 use actix_web::http::header;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use askama::Template;
+
+use crate::methods;
 
 pub use error::PageError;
 
@@ -45,10 +47,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(audit::page)
             .service(roles::list)
             .service(roles::create)
-            .default_service(web::to(|| async {
-                Err::<HttpResponse, _>(PageError::NotFound)
-            })),
+            // Last: an unknown path is a 404 page, a known one with another method a 405 page.
+            .service(methods::fallback(no_route)),
     );
+}
+
+fn no_route(_req: &HttpRequest, allow: Option<String>) -> HttpResponse {
+    match allow {
+        Some(allow) => PageError::MethodNotAllowed { allow },
+        None => PageError::NotFound,
+    }
+    .error_response()
 }
 
 /// Renders a page; `shown_flash` clears the flash cookie so a reload does not repeat it.

@@ -2,6 +2,7 @@
 
 mod client;
 mod email;
+mod origin;
 mod password;
 mod principal;
 mod role_name;
@@ -9,6 +10,7 @@ mod username;
 
 pub use client::ClientInfo;
 pub use email::Email;
+pub use origin::Origin;
 pub use password::{Password, PasswordPolicy};
 pub use principal::{Credential, Principal};
 pub use role_name::RoleName;

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
 use serde_json::json;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::Error;
@@ -16,14 +17,24 @@ use crate::state::AppState;
 use crate::telemetry;
 
 /// The user object of the contract. Built from a row plus its roles; never carries the hash.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = User)]
 pub struct UserView {
+    /// Never changes.
     pub id: Uuid,
+    /// As registered (letter case kept); unique without regard to case.
+    #[schema(example = "alice")]
     pub username: String,
+    #[schema(example = "alice@example.org", required = true)]
     pub email: Option<String>,
+    /// Role names, sorted.
+    #[schema(example = json!(["user"]))]
     pub roles: Vec<String>,
+    /// A disabled account cannot log in or refresh.
     pub disabled: bool,
     pub created_at: DateTime<Utc>,
+    /// The latest successful login, API or dashboard.
+    #[schema(required = true)]
     pub last_login_at: Option<DateTime<Utc>>,
 }
 

@@ -66,14 +66,31 @@ impl<'a> Entry<'a> {
     }
 }
 
+/// `jsonb` cannot hold `\u0000`, and `detail` may quote what a client typed (a login name):
+/// NUL becomes U+FFFD.
+fn storable(value: &mut Value) {
+    match value {
+        Value::String(s) if s.contains('\0') => *s = s.replace('\0', "\u{FFFD}"),
+        Value::Array(items) => items.iter_mut().for_each(storable),
+        Value::Object(map) => map.values_mut().for_each(storable),
+        _ => {}
+    }
+}
+
 /// Writes one event, in the caller's transaction.
-pub fn record(conn: &mut PgConnection, entry: Entry<'_>) -> QueryResult<()> {
+pub fn record(conn: &mut PgConnection, mut entry: Entry<'_>) -> QueryResult<()> {
+    storable(&mut entry.detail);
     AuditEvent::insert(conn, &entry.row()).map(|_| ())
 }
 
 /// Writes one event that happened at `at` rather than now (demo data), in the caller's
 /// transaction.
-pub fn record_at(conn: &mut PgConnection, entry: Entry<'_>, at: DateTime<Utc>) -> QueryResult<()> {
+pub fn record_at(
+    conn: &mut PgConnection,
+    mut entry: Entry<'_>,
+    at: DateTime<Utc>,
+) -> QueryResult<()> {
+    storable(&mut entry.detail);
     AuditEvent::insert_at(conn, &entry.row(), at).map(|_| ())
 }
 
@@ -152,6 +169,13 @@ pub async fn search(
                 None => return Ok(None),
             },
         };
+        // Only listed names are events; anything else (NUL included) finds none.
+        if event.as_deref().is_some_and(|e| !EVENTS.contains(&e)) {
+            return Ok(Some(Page {
+                items: Vec::new(),
+                more: false,
+            }));
+        }
         let filter = AuditFilter { event, user_id };
         Ok(Some(page_in(conn, &filter, paging)?))
     })

@@ -5,6 +5,7 @@ use chrono::Utc;
 use diesel::prelude::*;
 use serde::Serialize;
 use serde_json::json;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::Error;
@@ -19,13 +20,22 @@ use crate::state::AppState;
 use crate::telemetry::{self, LoginOutcome};
 
 /// The token pair of the contract.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct TokenPair {
+    /// The JWT to send as `Authorization: Bearer ...`.
     pub access_token: String,
+    /// Always `Bearer`.
+    #[schema(value_type = String, example = "Bearer")]
     pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    #[schema(example = 900)]
     pub expires_in: i64,
+    /// The opaque token for `POST /api/auth/refresh`.
     pub refresh_token: String,
+    /// Seconds until the session ends (absolute; counts down across refreshes).
+    #[schema(example = 2592000)]
     pub refresh_expires_in: i64,
+    /// The session both tokens belong to (the `sid` claim).
     pub session_id: Uuid,
 }
 

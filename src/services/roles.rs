@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
 use serde_json::json;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::Error;
@@ -17,10 +18,16 @@ use crate::db::{self};
 use crate::domain::{ClientInfo, Principal, RoleName};
 use crate::state::AppState;
 
-#[derive(Debug, Clone, Serialize)]
+/// A role with its member count.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = Role)]
 pub struct RoleView {
+    /// 1 to 32 characters of `a-z`, `0-9`, `_` and `-`.
+    #[schema(example = "billing")]
     pub name: String,
+    #[schema(example = "Reads invoices")]
     pub description: String,
+    /// How many users hold the role.
     pub members: i64,
     pub created_at: DateTime<Utc>,
 }
@@ -63,6 +70,11 @@ pub async fn create(
         return Err(Error::Invalid(format!(
             "description must be at most {MAX_DESCRIPTION} characters"
         )));
+    }
+    if description.chars().any(char::is_control) {
+        return Err(Error::Invalid(
+            "description must be one line of text, without control characters".into(),
+        ));
     }
     let (actor_id, client) = (actor.user_id, client.clone());
     db::run(&state.pool, move |conn| {

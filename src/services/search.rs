@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use chrono::Utc;
 use diesel::prelude::*;
 use serde::Serialize;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::accounts::UserView;
@@ -49,11 +50,15 @@ impl UserQuery {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// One page of the admin user list, newest accounts first.
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct UserPage {
     pub users: Vec<UserView>,
+    #[schema(example = 1)]
     pub page: i64,
+    #[schema(example = 20)]
     pub per_page: i64,
+    /// Every match, not just this page.
     pub total: i64,
 }
 
@@ -72,6 +77,10 @@ fn search_in(conn: &mut PgConnection, query: &UserQuery) -> Result<UserPage, Err
         per_page: paging.per_page,
         total: 0,
     };
+    // No stored name or address contains NUL, and PostgreSQL text cannot even carry one.
+    if query.q.as_deref().is_some_and(|q| q.contains('\0')) {
+        return Ok(empty);
+    }
     let role_id = match &query.role {
         None => None,
         // Nobody holds a role that does not exist.
@@ -133,8 +142,8 @@ pub async fn listing(state: &AppState, query: UserQuery) -> Result<UserListing, 
     .await
 }
 
-/// `GET /api/admin/users/{id}`: the user object with their sessions.
-#[derive(Debug, Clone, Serialize)]
+/// The user object with their sessions (`GET /api/admin/users/{id}`).
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct UserDetail {
     #[serde(flatten)]
     pub user: UserView,

@@ -6,6 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
 use serde_json::json;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::audit::{self, event};
@@ -23,17 +24,28 @@ mod dashboard;
 pub use dashboard::{DashboardSession, open_dashboard, resume_dashboard};
 
 /// The session object of the contract.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = Session)]
 pub struct SessionView {
     pub id: Uuid,
+    /// `api` (opened by a login) or `dashboard` (a browser signed in to `/admin`).
+    #[schema(example = "api")]
     pub kind: String,
     pub created_at: DateTime<Utc>,
+    /// API sessions: the latest login or refresh; dashboard sessions: the latest page view.
     pub last_used_at: DateTime<Utc>,
+    /// Its absolute end.
     pub expires_at: DateTime<Utc>,
+    /// When it was ended early, else `null`.
+    #[schema(required = true)]
     pub revoked_at: Option<DateTime<Utc>>,
+    #[schema(required = true)]
     pub user_agent: Option<String>,
+    #[schema(required = true)]
     pub ip: Option<String>,
+    /// Only in the caller's own listing: `true` for the session of the token making the request.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = false, nullable = false)]
     pub current: Option<bool>,
 }
 

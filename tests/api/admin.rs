@@ -455,3 +455,39 @@ async fn role_names_are_trimmed_by_the_api_as_by_the_dashboard() {
     let user: Value = res.json().await.unwrap();
     assert_eq!(user["roles"], json!(["billing", "user"]));
 }
+
+/// Found by the contract fuzzer: NUL in a search term or a role filter reached PostgreSQL (a
+/// 500), and a role description could carry it (and other control characters) into the table.
+#[tokio::test]
+async fn nul_characters_find_nobody_and_are_no_role_description() {
+    let app = spawn_admin_app().await;
+    let admin = app.signed_in_admin().await;
+    let token = &admin.access_token;
+    for query in ["q=ro%00ot", "role=ad%00min", "q=%00&role=user"] {
+        let page = users_page(&app, token, query).await;
+        assert_eq!(page["total"], 0, "{query}");
+        assert_eq!(page["users"], json!([]), "{query}");
+    }
+    for description in ["a\u{0}b", "two\nlines", "bell\u{7}"] {
+        let res = app
+            .post_admin_roles(
+                token,
+                &json!({ "name": "billing", "description": description }),
+            )
+            .await;
+        let body = assert_problem(res, 400, "invalid_request").await;
+        assert!(
+            body["detail"]
+                .as_str()
+                .unwrap()
+                .contains("control characters")
+        );
+    }
+    let res = app
+        .post_admin_roles(
+            token,
+            &json!({ "name": "billing", "description": "  Reads invoices " }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+}

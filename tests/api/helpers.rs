@@ -472,6 +472,24 @@ impl TestApp {
         self.get("/healthz").await
     }
 
+    pub async fn get_openapi(&self) -> Response {
+        self.get("/api/openapi.json").await
+    }
+
+    pub async fn get_api_docs(&self) -> Response {
+        self.get("/api/docs").await
+    }
+
+    /// Any method on `path`, without credentials or body, with extra `headers`: for the HTTP
+    /// conventions (HEAD, 405, CORS) that hold whatever the route.
+    pub async fn send(&self, method: Method, path: &str, headers: &[(&str, &str)]) -> Response {
+        let mut request = self.client.request(method, self.url(path));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.send().await.unwrap()
+    }
+
     pub async fn get_readyz(&self) -> Response {
         self.get("/readyz").await
     }

@@ -164,3 +164,16 @@ async fn a_login_flood_beyond_the_queue_is_answered_429_at_once() {
     // Once the flood is over, logins work again.
     assert_eq!(app.login("alice", PASSWORD).await.status(), StatusCode::OK);
 }
+
+/// Found by the contract fuzzer: a NUL in the name reached PostgreSQL (a 500), and the failed
+/// login's audit detail quoted it into `jsonb`, which cannot hold it.
+#[tokio::test]
+async fn a_name_with_a_nul_character_is_just_wrong_credentials() {
+    let app = spawn_app().await;
+    app.register("alice", PASSWORD).await;
+    for name in ["ali\u{0}ce", "\u{0}", "alice\u{0}"] {
+        let res = app.login(name, PASSWORD).await;
+        assert_problem(res, 401, "invalid_credentials").await;
+    }
+    assert_eq!(app.audit_count("login_failed"), 3);
+}

@@ -3,6 +3,7 @@
 mod admin;
 mod bootstrap;
 mod cli;
+mod cors;
 mod dashboard;
 mod demo;
 mod health;
@@ -12,7 +13,9 @@ mod jwks;
 mod keys;
 mod login;
 mod logs;
+mod methods;
 mod metrics;
+mod openapi;
 mod readme;
 mod refresh;
 mod register;

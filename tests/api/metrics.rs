@@ -267,7 +267,9 @@ async fn route_labels_are_patterns_never_raw_paths() {
             .get("authd_http_requests_total")
             .unwrap()
             .iter()
-            .any(|(labels, _)| labels.get("route").map(String::as_str) == Some("unmatched"))
+            .any(|(labels, _)| labels.get("route").map(String::as_str) == Some("unmatched")),
+        "{}",
+        scrape.text
     );
     assert!(!scrape.text.contains(&id.to_string()));
     assert!(!scrape.text.contains("/no/such/page"));

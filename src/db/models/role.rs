@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
 use crate::db::schema::{roles, user_roles};
+use crate::domain::RoleName;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = roles)]
@@ -76,7 +77,12 @@ impl Role {
             .load(conn)
     }
 
+    /// The role a typed name names; a name that cannot be a role name names none (and is not
+    /// sent to the database: PostgreSQL text cannot hold NUL).
     pub fn id_of(conn: &mut PgConnection, name: &str) -> QueryResult<Option<i32>> {
+        if RoleName::parse(name).is_err() {
+            return Ok(None);
+        }
         roles::table
             .filter(roles::name.eq(name))
             .select(roles::id)

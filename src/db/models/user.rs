@@ -56,7 +56,12 @@ impl User {
     }
 
     /// By name as typed, compared case-insensitively.
+    /// The account a typed name names. A name that cannot be a username names nobody, and is not
+    /// sent to the database at all (PostgreSQL text cannot even hold some of what is typed: NUL).
     pub fn find_by_username(conn: &mut PgConnection, name: &str) -> QueryResult<Option<User>> {
+        if Username::parse(name).is_err() {
+            return Ok(None);
+        }
         users::table
             .filter(users::username_lower.eq(Username::lookup_key(name)))
             .select(User::as_select())

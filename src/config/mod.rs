@@ -6,7 +6,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use ipnet::IpNet;
 
-use crate::domain::PasswordPolicy;
+use crate::domain::{Origin, PasswordPolicy};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JwtAlg {
@@ -98,6 +98,8 @@ pub struct Config {
     pub audit_retention_days: u32,
     /// Seconds between two runs of the housekeeping job in `serve`; 0: only `authd purge` runs it.
     pub purge_interval_secs: u64,
+    /// Browser origins allowed to call the JSON API (CORS); empty: no CORS headers at all.
+    pub cors_origins: Vec<String>,
 }
 
 /// One line naming the variable and what is wrong with it.
@@ -314,6 +316,19 @@ impl Config {
         })?;
         let purge_interval_secs =
             seconds("AUTHD_PURGE_INTERVAL", 3_600, 0, 604_800)?.unsigned_abs();
+        let mut cors_origins = Vec::new();
+        for origin in var("AUTHD_CORS_ORIGINS").unwrap_or_default().split(',') {
+            let origin = origin.trim();
+            if origin.is_empty() {
+                continue;
+            }
+            let origin = Origin::parse(origin)
+                .map_err(|m| err("AUTHD_CORS_ORIGINS", m))?
+                .into_string();
+            if !cors_origins.contains(&origin) {
+                cors_origins.push(origin);
+            }
+        }
 
         Ok(Self {
             database_url,
@@ -338,132 +353,10 @@ impl Config {
             log_format,
             audit_retention_days,
             purge_interval_secs,
+            cors_origins,
         })
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::collections::HashMap;
-
-    fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let mut env: HashMap<String, String> =
-            HashMap::from([("DATABASE_URL".into(), "postgres://x/y".into())]);
-        env.extend(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-        Config::from_lookup(|k| env.get(k).cloned())
-    }
-
-    #[test]
-    fn defaults_match_the_contract() {
-        let c = config(&[]).unwrap();
-        assert_eq!(c.bind.to_string(), "127.0.0.1:8080");
-        assert_eq!((c.issuer.as_str(), c.audience.as_str()), ("authd", "authd"));
-        assert_eq!(
-            (c.access_ttl_secs, c.refresh_ttl_secs, c.refresh_grace_secs),
-            (900, 2_592_000, 10)
-        );
-        assert_eq!(c.password_policy.min_length, 12);
-        assert_eq!(c.jwt_alg, JwtAlg::EdDSA);
-        assert!(c.cookie_secure);
-        assert_eq!(c.db_pool_size, 16);
-        assert_eq!(c.log_format, LogFormat::Text);
-        assert_eq!(c.audit_retention_days, 90);
-        assert_eq!(c.purge_interval_secs, 3_600);
-    }
-
-    #[test]
-    fn logs_can_be_json_and_the_automatic_purge_can_be_off() {
-        let c = config(&[
-            ("AUTHD_LOG_FORMAT", "JSON"),
-            ("AUTHD_PURGE_INTERVAL", "0"),
-            ("AUTHD_AUDIT_RETENTION_DAYS", "365"),
-        ])
-        .unwrap();
-        assert_eq!(c.log_format, LogFormat::Json);
-        assert_eq!((c.purge_interval_secs, c.audit_retention_days), (0, 365));
-    }
-
-    #[test]
-    fn each_error_names_its_variable() {
-        for (var, value) in [
-            ("AUTHD_BIND", "nowhere"),
-            ("AUTHD_ACCESS_TTL", "-1"),
-            ("AUTHD_REFRESH_TTL", "soon"),
-            ("AUTHD_REFRESH_GRACE", "9999"),
-            ("AUTHD_PASSWORD_MIN_LENGTH", "7"),
-            ("AUTHD_JWT_ALG", "none"),
-            ("AUTHD_BOOTSTRAP_ADMIN", "nopassword"),
-            ("AUTHD_COOKIE_SECURE", "maybe"),
-            ("AUTHD_TRUSTED_PROXIES", "10.0.0.0/33"),
-            ("AUTHD_DASHBOARD_IDLE_TIMEOUT", "0"),
-            ("AUTHD_DASHBOARD_ABSOLUTE_TIMEOUT", "forever"),
-            ("AUTHD_HASH_QUEUE", "0"),
-            ("AUTHD_DB_POOL_SIZE", "0"),
-            ("AUTHD_DB_POOL_SIZE", "many"),
-            ("AUTHD_KEY_ENCRYPTION_KEY", "c2hvcnQ="),
-            ("AUTHD_KEY_ENCRYPTION_KEY", "not base64 at all!"),
-            ("AUTHD_JWT_SECRET_PREVIOUS", "short"),
-            ("AUTHD_LOG_FORMAT", "xml"),
-            ("AUTHD_AUDIT_RETENTION_DAYS", "0"),
-            ("AUTHD_AUDIT_RETENTION_DAYS", "forever"),
-            ("AUTHD_PURGE_INTERVAL", "-1"),
-            ("AUTHD_PURGE_INTERVAL", "hourly"),
-        ] {
-            let e = config(&[(var, value)]).unwrap_err();
-            assert_eq!(e.var, var);
-            assert!(e.to_string().contains(var));
-        }
-        assert_eq!(
-            Config::from_lookup(|_| None).unwrap_err().var,
-            "DATABASE_URL"
-        );
-    }
-
-    #[test]
-    fn hs256_needs_a_32_byte_secret() {
-        assert_eq!(
-            config(&[("AUTHD_JWT_ALG", "HS256")]).unwrap_err().var,
-            "AUTHD_JWT_SECRET"
-        );
-        let short = config(&[("AUTHD_JWT_ALG", "HS256"), ("AUTHD_JWT_SECRET", "short")]);
-        assert_eq!(short.unwrap_err().var, "AUTHD_JWT_SECRET");
-        let ok = config(&[
-            ("AUTHD_JWT_ALG", "HS256"),
-            ("AUTHD_JWT_SECRET", &"k".repeat(32)),
-        ]);
-        assert_eq!(ok.unwrap().jwt_alg, JwtAlg::Hs256);
-    }
-
-    #[test]
-    fn debug_output_hides_secrets() {
-        let c = config(&[
-            (
-                "AUTHD_KEY_ENCRYPTION_KEY",
-                "c2VjcmV0LWtlay1zZWNyZXQta2VrLXNlY3JldC1rZWs=",
-            ),
-            ("AUTHD_JWT_ALG", "HS256"),
-            ("AUTHD_JWT_SECRET", "super-secret-value-of-32-bytes!!"),
-            ("AUTHD_BOOTSTRAP_ADMIN", "root:hunter2hunter2"),
-        ])
-        .unwrap();
-        let shown = format!("{c:?}");
-        assert!(
-            !shown.contains("super-secret")
-                && !shown.contains("hunter2")
-                && !shown.contains("postgres://")
-                && !shown.contains("c2VjcmV0")
-        );
-    }
-
-    #[test]
-    fn trusted_proxies_are_ranges_or_single_addresses() {
-        let c = config(&[("AUTHD_TRUSTED_PROXIES", "10.1.0.0/16, 192.0.2.7,::1/128")]).unwrap();
-        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
-        assert!(c.trusted_proxies[0].contains(&ip("10.1.200.3")));
-        assert!(!c.trusted_proxies[0].contains(&ip("10.2.0.1")));
-        assert!(c.trusted_proxies[1].contains(&ip("192.0.2.7")));
-        assert!(!c.trusted_proxies[1].contains(&ip("192.0.2.8")));
-        assert!(c.trusted_proxies[2].contains(&ip("::1")));
-    }
-}
+mod tests;
