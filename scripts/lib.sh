@@ -20,6 +20,9 @@
 #   find_pg_tool NAME      print the path of a PostgreSQL program: from PATH, else the newest
 #                          /usr/lib/postgresql/*/bin/NAME; return 1 if there is none
 #   redact_url URL         print URL with its password (if any) replaced by ***
+#   recreate_database NAME (from the repo root) drop database NAME on the server dev-db finds
+#                          and create it afresh; print its URL
+#   stop_process PID       TERM, then up to 5 s later KILL, then reap PID (if it still runs)
 #   ensure_tools_venv      (from the repo root) the pinned Python tools of the tests
 #                          (tests/tools/requirements.txt) in ${CARGO_TARGET_DIR:-target}/tools-venv,
 #                          installed when missing or changed; exports AUTHD_TEST_PYTHON
@@ -111,4 +114,27 @@ ensure_tools_venv() {
     fi
     AUTHD_TEST_PYTHON=$(cd "$venv/bin" && pwd)/python
     export AUTHD_TEST_PYTHON
+}
+
+recreate_database() {
+    local db=$1 maint_url psql
+    maint_url=$(scripts/dev-db postgres) || die "no PostgreSQL server (scripts/dev-db postgres failed)"
+    psql=$(find_pg_tool psql) || die "psql not found"
+    log "recreating database $db"
+    PGCONNECT_TIMEOUT=5 PGOPTIONS="-c client_min_messages=warning" "$psql" -X -w -q -v ON_ERROR_STOP=1 \
+        -d "$maint_url" -v db="$db" <<<'drop database if exists :"db" with (force)' >&2 ||
+        die "could not drop database $db"
+    scripts/dev-db "$db" || die "could not create database $db"
+}
+
+stop_process() {
+    local pid=$1
+    [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null || return 0
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
 }

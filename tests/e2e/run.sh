@@ -63,27 +63,14 @@ fi
 
 # --- a fresh database --------------------------------------------------------------------------
 db=${AUTHD_E2E_DB:-authd_e2e}
-maint_url=$(scripts/dev-db postgres) || die "no PostgreSQL server (scripts/dev-db postgres failed)"
-psql=$(find_pg_tool psql) || die "psql not found"
-log "recreating database $db"
-PGCONNECT_TIMEOUT=5 PGOPTIONS="-c client_min_messages=warning" "$psql" -X -w -q -v ON_ERROR_STOP=1 -d "$maint_url" -v db="$db" \
-    <<<'drop database if exists :"db" with (force)' >&2 || die "could not drop database $db"
-db_url=$(scripts/dev-db "$db") || die "could not create database $db"
+db_url=$(recreate_database "$db")
 
 # --- start authd -------------------------------------------------------------------------------
 workdir=$(mktemp -d "${TMPDIR:-/tmp}/authd-e2e.XXXXXX")
 authd_pid=''
 # shellcheck disable=SC2317 # called from the EXIT trap
 stop_authd() {
-    if [[ -n $authd_pid ]] && kill -0 "$authd_pid" 2>/dev/null; then
-        kill -TERM "$authd_pid" 2>/dev/null || true
-        for _ in $(seq 1 50); do
-            kill -0 "$authd_pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -KILL "$authd_pid" 2>/dev/null || true
-        wait "$authd_pid" 2>/dev/null || true
-    fi
+    stop_process "$authd_pid"
     authd_pid=''
 }
 # shellcheck disable=SC2317 # the EXIT trap

@@ -64,12 +64,6 @@ impl RefreshToken {
         cutoff: DateTime<Utc>,
         limit: i64,
     ) -> QueryResult<usize> {
-        diesel::sql_query(
-            "DELETE FROM refresh_tokens WHERE id IN (SELECT id FROM refresh_tokens WHERE expires_at < $1 \
-             LIMIT $2 FOR UPDATE SKIP LOCKED)",
-        )
-        .bind::<diesel::sql_types::Timestamptz, _>(cutoff)
-        .bind::<diesel::sql_types::BigInt, _>(limit)
-        .execute(conn)
+        super::delete_expired_batch(conn, "refresh_tokens", cutoff, limit)
     }
 }

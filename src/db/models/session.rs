@@ -252,13 +252,7 @@ impl Session {
         cutoff: DateTime<Utc>,
         limit: i64,
     ) -> QueryResult<usize> {
-        diesel::sql_query(
-            "DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE expires_at < $1 \
-             LIMIT $2 FOR UPDATE SKIP LOCKED)",
-        )
-        .bind::<diesel::sql_types::Timestamptz, _>(cutoff)
-        .bind::<diesel::sql_types::BigInt, _>(limit)
-        .execute(conn)
+        super::delete_expired_batch(conn, "sessions", cutoff, limit)
     }
 }
 
