@@ -31,9 +31,29 @@ impl From<DieselError> for StoreError {
             DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
                 Self::Unavailable(info.message().to_owned())
             }
+            // The server ending our session (SQLSTATE 57P01/57P02/57P03: shutdown, crash
+            // recovery, a dropped database) arrives as an ordinary error report before the
+            // connection closes; diesel exposes no SQLSTATE, so its fixed wording is matched.
+            DieselError::DatabaseError(DatabaseErrorKind::Unknown, info)
+                if is_session_ended(info.message()) =>
+            {
+                Self::Unavailable(info.message().to_owned())
+            }
             other => Self::Query(other),
         }
     }
+}
+
+fn is_session_ended(message: &str) -> bool {
+    [
+        "terminating connection",
+        "server closed the connection",
+        "the database system is shutting down",
+        "the database system is starting up",
+        "the database system is in recovery mode",
+    ]
+    .iter()
+    .any(|m| message.contains(m))
 }
 
 /// The pool itself connects lazily; `connection_timeout` bounds how long a request waits for a
@@ -92,4 +112,31 @@ fn advisory(conn: &mut PgConnection, sql: &str) -> Result<(), StoreError> {
         .execute(conn)
         .map(|_| ())
         .map_err(StoreError::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn from_server(kind: DatabaseErrorKind, message: &str) -> StoreError {
+        DieselError::DatabaseError(kind, Box::new(message.to_owned())).into()
+    }
+
+    #[test]
+    fn a_session_the_server_ended_is_an_outage_not_a_bug() {
+        for message in [
+            "terminating connection due to administrator command",
+            "server closed the connection unexpectedly",
+            "the database system is shutting down",
+        ] {
+            assert!(matches!(
+                from_server(DatabaseErrorKind::Unknown, message),
+                StoreError::Unavailable(_)
+            ));
+        }
+        assert!(matches!(
+            from_server(DatabaseErrorKind::Unknown, "syntax error at or near"),
+            StoreError::Query(_)
+        ));
+    }
 }
