@@ -6,6 +6,7 @@ mod cli;
 mod cors;
 mod dashboard;
 mod demo;
+mod hardening;
 mod health;
 mod helpers;
 mod housekeeping;
