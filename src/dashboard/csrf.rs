@@ -22,9 +22,11 @@ pub fn check_origin(req: &HttpRequest) -> Result<(), PageError> {
     {
         return Err(cross_site());
     }
-    if let (Some(origin), Some(host)) = (header("origin"), header("host")) {
-        let origin_host = origin.split_once("://").map_or(origin, |(_, rest)| rest);
-        if origin != "null" && origin_host != host {
+    // `Origin: null` (a sandboxed frame, a `data:` page, some redirects) names no origin at all:
+    // it is as foreign as any other site's.
+    if let Some(origin) = header("origin") {
+        let origin_host = origin.split_once("://").map(|(_, rest)| rest);
+        if origin_host.is_none() || origin_host != header("host") {
             return Err(cross_site());
         }
     }
