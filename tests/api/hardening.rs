@@ -1,10 +1,12 @@
 //! Findings of a black-box attack run: ambiguous credentials, cross-origin forms, what a failed
 //! login leaves in the audit log, caching, invisible characters.
 
+use diesel::prelude::*;
+use diesel::sql_types::Text;
 use reqwest::{Method, StatusCode};
 
-use crate::dashboard::Browser;
-use crate::helpers::{ADMIN, PASSWORD, assert_problem, spawn_admin_app, spawn_app};
+use crate::dashboard::{Browser, csrf_in};
+use crate::helpers::{ADMIN, Count, PASSWORD, TestApp, assert_problem, spawn_admin_app, spawn_app};
 
 #[tokio::test]
 async fn two_authorization_headers_are_refused_whichever_comes_first() {
@@ -93,4 +95,113 @@ async fn verify_refuses_unknown_repeated_and_empty_parameters() {
         )
         .await;
     assert_eq!(res.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn dashboard_forms_refuse_origin_null_even_with_the_right_token() {
+    let app = spawn_admin_app().await;
+    let alice = app.signed_in_user("alice").await;
+    let b = Browser::new(&app);
+    // The login form, with the token it was just given.
+    let token = csrf_in(&b.html("/admin/login").await);
+    let res = b
+        .client
+        .post(app.url("/admin/login"))
+        .header("origin", "null")
+        .form(&[
+            ("username", ADMIN),
+            ("password", PASSWORD),
+            ("csrf_token", token.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    b.login(ADMIN, PASSWORD).await;
+    let path = format!("/admin/users/{}/disable", alice.id);
+    let good = b.csrf().await;
+    let null_origin = b
+        .client
+        .post(app.url(&path))
+        .header("origin", "null")
+        .form(&[("csrf_token", good.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(null_origin.status(), StatusCode::FORBIDDEN);
+    assert_eq!(app.audit_count("user_disabled"), 0);
+    // The same form from this site's own origin goes through.
+    let own = app.address.clone();
+    let same_origin = b
+        .client
+        .post(app.url(&path))
+        .header("origin", own)
+        .form(&[("csrf_token", good.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(same_origin.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.audit_count("user_disabled"), 1);
+}
+
+/// `login_failed` events whose recorded username is exactly `name`.
+fn failed_logins_recorded_as(app: &TestApp, name: &str) -> i64 {
+    diesel::sql_query(
+        "SELECT count(*) AS n FROM audit_events \
+         WHERE event = 'login_failed' AND detail->>'username' = $1",
+    )
+    .bind::<Text, _>(name)
+    .get_result::<Count>(&mut app.db.connect())
+    .unwrap()
+    .n
+}
+
+#[tokio::test]
+async fn a_failed_login_records_only_a_name_that_could_be_a_username() {
+    let app = spawn_app().await;
+    let long = "x".repeat(65_000);
+    for typed in ["my secret password!", long.as_str(), "al\u{202e}ice"] {
+        let res = app.login(typed, "whatever-it-is-123").await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(failed_logins_recorded_as(&app, typed), 0);
+    }
+    assert_eq!(failed_logins_recorded_as(&app, "(not a valid username)"), 3);
+    let res = app.login("nobody.here", "whatever-it-is-123").await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(failed_logins_recorded_as(&app, "nobody.here"), 1);
+    let longest = diesel::sql_query(
+        "SELECT coalesce(max(length(detail::text)), 0)::bigint AS n FROM audit_events",
+    )
+    .get_result::<Count>(&mut app.db.connect())
+    .unwrap()
+    .n;
+    assert!(longest < 200, "an audit detail of {longest} characters");
+}
+
+#[tokio::test]
+async fn emails_and_usernames_with_invisible_format_characters_are_refused() {
+    let app = spawn_app().await;
+    for email in [
+        "alice\u{202e}gro.elpmaxe@x.org",
+        "ali\u{200b}ce@example.org",
+        "alice@example.org\u{feff}",
+        "alice@exa\u{2066}mple.org",
+    ] {
+        let res = app
+            .post_register(&serde_json::json!({
+                "username": "alice", "password": PASSWORD, "email": email,
+            }))
+            .await;
+        assert_problem(res, 400, "invalid_request").await;
+    }
+    let res = app
+        .post_register(&serde_json::json!({ "username": "ali\u{202e}ce", "password": PASSWORD }))
+        .await;
+    assert_problem(res, 400, "invalid_request").await;
+    let res = app
+        .post_register(&serde_json::json!({
+            "username": "alice", "password": PASSWORD, "email": "alice@example.org",
+        }))
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
 }
