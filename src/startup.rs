@@ -5,8 +5,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_files::Files;
-use actix_web::dev::{Server, ServerHandle};
-use actix_web::middleware::{DefaultHeaders, from_fn};
+use actix_web::body::MessageBody;
+use actix_web::dev::{Server, ServerHandle, ServiceRequest, ServiceResponse};
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::{DefaultHeaders, Next, from_fn};
 use actix_web::{App, HttpServer, web};
 
 use crate::access;
@@ -177,10 +180,7 @@ impl Application {
                 .configure(dashboard::configure)
                 .service(
                     web::scope("/static")
-                        .wrap(
-                            DefaultHeaders::new()
-                                .add(("Cache-Control", "public, max-age=31536000, immutable")),
-                        )
+                        .wrap(from_fn(static_cache_control))
                         .service(Files::new("", static_dir.clone())),
                 )
                 // Last: an unknown path is 404, a known one with another method 405.
@@ -301,6 +301,24 @@ fn spawn_housekeeping(state: &web::Data<AppState>) {
             }
         }
     });
+}
+
+/// Static assets may be cached for a year (their URLs change with each release); an error (a
+/// missing file) must not be: the file may exist after the next deploy.
+async fn static_cache_control(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let mut res = next.call(req).await?;
+    let status = res.status();
+    let value = if status.is_success() || status == StatusCode::NOT_MODIFIED {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-store"
+    };
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
+    Ok(res)
 }
 
 /// Every route outside `/admin` and `/static`. The JSON routes come from `api::configure`, which

@@ -205,3 +205,44 @@ async fn emails_and_usernames_with_invisible_format_characters_are_refused() {
         .await;
     assert_eq!(res.status(), StatusCode::CREATED);
 }
+
+#[tokio::test]
+async fn authenticated_json_is_never_stored_by_a_cache() {
+    let app = spawn_admin_app().await;
+    let alice = app.signed_in_user("alice").await;
+    let admin = app.signed_in_admin().await;
+    let answers = [
+        app.get_me(&alice.access_token).await,
+        app.get_sessions(&alice.access_token).await,
+        app.get_admin_users(&admin.access_token, "").await,
+        app.get_admin_user(&admin.access_token, &alice.id).await,
+        app.get_admin_roles(&admin.access_token).await,
+        app.get_me("not-a-token").await,
+    ];
+    for res in answers {
+        let url = res.url().clone();
+        assert_eq!(
+            res.headers()
+                .get("cache-control")
+                .map(|v| v.to_str().unwrap()),
+            Some("no-store"),
+            "{url}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn static_assets_are_cached_for_a_year_but_their_errors_are_not() {
+    let app = spawn_app().await;
+    let res = app.get("/static/admin.css").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        res.headers()["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
+    for missing in ["/static/nope.css", "/static/sub/missing.svg"] {
+        let res = app.get(missing).await;
+        assert!(res.status().is_client_error(), "{missing}");
+        assert_eq!(res.headers()["cache-control"], "no-store", "{missing}");
+    }
+}
