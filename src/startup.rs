@@ -186,6 +186,10 @@ impl Application {
                 // Last: an unknown path is 404, a known one with another method 405.
                 .service(methods::fallback(api::no_route))
         })
+        // SIGTERM or SIGINT: stop accepting (the listening socket closes), let requests in
+        // flight finish for up to this long, then exit 0. The background tasks live on the same
+        // runtime and end with it.
+        .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)
         .listen(listener)
         .map_err(|source| StartupError::Bind {
             addr: config.bind.to_string(),
@@ -208,6 +212,9 @@ impl Application {
         self.server.await
     }
 }
+
+/// How long a stopping server lets requests in flight finish, seconds.
+pub const SHUTDOWN_TIMEOUT_SECS: u64 = 30;
 
 /// How often revocations made by other instances are read from the database.
 pub const REVOCATION_SYNC_INTERVAL: Duration = Duration::from_secs(2);

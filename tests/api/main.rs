@@ -21,5 +21,6 @@ mod readme;
 mod refresh;
 mod register;
 mod sessions;
+mod shutdown;
 mod tokens;
 mod verify;
