@@ -14,11 +14,13 @@ use actix_web::{App, HttpServer, web};
 
 use crate::access;
 use crate::api;
+use crate::auth::form_tokens::{self, FormTokenKey};
 use crate::auth::passwords::Hasher;
 use crate::auth::revocation::Revocation;
 use crate::auth::tokens::{LEEWAY_SECS, TokenService};
 use crate::config::{Config, JwtAlg};
 use crate::dashboard;
+use crate::db::models::app_secret::AppSecret;
 use crate::db::{self, DbPool, StoreError};
 use crate::methods;
 use crate::request_id;
@@ -95,7 +97,7 @@ async fn bootstrap_admin(state: &AppState) -> Result<(), StartupError> {
 pub async fn build_state(config: Config) -> Result<AppState, StartupError> {
     let config = Arc::new(config);
     let setup_config = config.clone();
-    let (pool, keys, revocation) = web::block(move || -> Result<_, StartupError> {
+    let (pool, keys, revocation, form_key) = web::block(move || -> Result<_, StartupError> {
         let config = setup_config;
         let pool = prepare_database(&config)?;
         let mut conn = pool
@@ -112,7 +114,11 @@ pub async fn build_state(config: Config) -> Result<AppState, StartupError> {
         }
         let revocation = Revocation::new(config.access_ttl_secs, LEEWAY_SECS as i64);
         revocation.sync_from(&mut conn).map_err(StoreError::from)?;
-        Ok((pool, keys, revocation))
+        let candidate =
+            FormTokenKey::generate_secret().map_err(|e| StartupError::Other(e.to_string()))?;
+        let form_secret = AppSecret::get_or_create(&mut conn, form_tokens::KEY_NAME, &candidate)
+            .map_err(StoreError::from)?;
+        Ok((pool, keys, revocation, FormTokenKey::new(&form_secret)))
     })
     .await
     .map_err(|e| StartupError::Other(e.to_string()))??;
@@ -132,6 +138,7 @@ pub async fn build_state(config: Config) -> Result<AppState, StartupError> {
         tokens: Arc::new(tokens),
         revocation: Arc::new(revocation),
         config,
+        form_key: Arc::new(form_key),
     })
 }
 

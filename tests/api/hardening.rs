@@ -246,3 +246,43 @@ async fn static_assets_are_cached_for_a_year_but_their_errors_are_not() {
         assert_eq!(res.headers()["cache-control"], "no-store", "{missing}");
     }
 }
+
+/// A sign-in POST with `token` both as the CSRF cookie and as the field.
+async fn sign_in_with_pair(app: &TestApp, token: &str) -> reqwest::Response {
+    app.client
+        .post(app.url("/admin/login"))
+        .header("cookie", format!("authd_login_csrf={token}"))
+        .form(&[
+            ("username", ADMIN),
+            ("password", PASSWORD),
+            ("csrf_token", token),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_sign_in_form_takes_only_csrf_tokens_authd_signed_on_any_instance() {
+    let app = spawn_admin_app().await;
+    // A cookie and field pair of the attacker's own making matches, but authd never issued it.
+    for made_up in ["forged", "AAAAAAAAAAAAAAAAAAAAAA.99999999999.AAAA", "a.b.c"] {
+        let res = sign_in_with_pair(&app, made_up).await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "{made_up}");
+    }
+    // A form served by another instance on the same database signs in here (a load balancer).
+    let other = app.second_instance().await;
+    let html = other.get("/admin/login").await.text().await.unwrap();
+    let token = csrf_in(&html);
+    let res = sign_in_with_pair(&app, &token).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(res.headers()["location"], "/admin");
+    // Its signature covers the whole token: altering the expiry breaks it.
+    let (nonce, rest) = token.split_once('.').unwrap();
+    let (_, tag) = rest.split_once('.').unwrap();
+    let altered = format!("{nonce}.99999999999.{tag}");
+    assert_eq!(
+        sign_in_with_pair(&app, &altered).await.status(),
+        StatusCode::FORBIDDEN
+    );
+}
