@@ -5,17 +5,22 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_files::Files;
-use actix_web::dev::{Server, ServerHandle};
-use actix_web::middleware::{DefaultHeaders, from_fn};
+use actix_web::body::MessageBody;
+use actix_web::dev::{Server, ServerHandle, ServiceRequest, ServiceResponse};
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::{DefaultHeaders, Next, from_fn};
 use actix_web::{App, HttpServer, web};
 
 use crate::access;
 use crate::api;
+use crate::auth::form_tokens::{self, FormTokenKey};
 use crate::auth::passwords::Hasher;
 use crate::auth::revocation::Revocation;
 use crate::auth::tokens::{LEEWAY_SECS, TokenService};
 use crate::config::{Config, JwtAlg};
 use crate::dashboard;
+use crate::db::models::app_secret::AppSecret;
 use crate::db::{self, DbPool, StoreError};
 use crate::methods;
 use crate::request_id;
@@ -92,7 +97,7 @@ async fn bootstrap_admin(state: &AppState) -> Result<(), StartupError> {
 pub async fn build_state(config: Config) -> Result<AppState, StartupError> {
     let config = Arc::new(config);
     let setup_config = config.clone();
-    let (pool, keys, revocation) = web::block(move || -> Result<_, StartupError> {
+    let (pool, keys, revocation, form_key) = web::block(move || -> Result<_, StartupError> {
         let config = setup_config;
         let pool = prepare_database(&config)?;
         let mut conn = pool
@@ -109,7 +114,11 @@ pub async fn build_state(config: Config) -> Result<AppState, StartupError> {
         }
         let revocation = Revocation::new(config.access_ttl_secs, LEEWAY_SECS as i64);
         revocation.sync_from(&mut conn).map_err(StoreError::from)?;
-        Ok((pool, keys, revocation))
+        let candidate =
+            FormTokenKey::generate_secret().map_err(|e| StartupError::Other(e.to_string()))?;
+        let form_secret = AppSecret::get_or_create(&mut conn, form_tokens::KEY_NAME, &candidate)
+            .map_err(StoreError::from)?;
+        Ok((pool, keys, revocation, FormTokenKey::new(&form_secret)))
     })
     .await
     .map_err(|e| StartupError::Other(e.to_string()))??;
@@ -129,6 +138,7 @@ pub async fn build_state(config: Config) -> Result<AppState, StartupError> {
         tokens: Arc::new(tokens),
         revocation: Arc::new(revocation),
         config,
+        form_key: Arc::new(form_key),
     })
 }
 
@@ -177,15 +187,16 @@ impl Application {
                 .configure(dashboard::configure)
                 .service(
                     web::scope("/static")
-                        .wrap(
-                            DefaultHeaders::new()
-                                .add(("Cache-Control", "public, max-age=31536000, immutable")),
-                        )
+                        .wrap(from_fn(static_cache_control))
                         .service(Files::new("", static_dir.clone())),
                 )
                 // Last: an unknown path is 404, a known one with another method 405.
                 .service(methods::fallback(api::no_route))
         })
+        // SIGTERM or SIGINT: stop accepting (the listening socket closes), let requests in
+        // flight finish for up to this long, then exit 0. The background tasks live on the same
+        // runtime and end with it.
+        .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)
         .listen(listener)
         .map_err(|source| StartupError::Bind {
             addr: config.bind.to_string(),
@@ -208,6 +219,9 @@ impl Application {
         self.server.await
     }
 }
+
+/// How long a stopping server lets requests in flight finish, seconds.
+pub const SHUTDOWN_TIMEOUT_SECS: u64 = 30;
 
 /// How often revocations made by other instances are read from the database.
 pub const REVOCATION_SYNC_INTERVAL: Duration = Duration::from_secs(2);
@@ -301,6 +315,24 @@ fn spawn_housekeeping(state: &web::Data<AppState>) {
             }
         }
     });
+}
+
+/// Static assets may be cached for a year (their URLs change with each release); an error (a
+/// missing file) must not be: the file may exist after the next deploy.
+async fn static_cache_control(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let mut res = next.call(req).await?;
+    let status = res.status();
+    let value = if status.is_success() || status == StatusCode::NOT_MODIFIED {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-store"
+    };
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
+    Ok(res)
 }
 
 /// Every route outside `/admin` and `/static`. The JSON routes come from `api::configure`, which

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::auth::form_tokens::FormTokenKey;
 use crate::auth::passwords::Hasher;
 use crate::auth::revocation::Revocation;
 use crate::auth::tokens::TokenService;
@@ -15,4 +16,6 @@ pub struct AppState {
     pub tokens: Arc<TokenService>,
     pub revocation: Arc<Revocation>,
     pub config: Arc<Config>,
+    /// Signs the dashboard login form's CSRF tokens; the same key on every instance.
+    pub form_key: Arc<FormTokenKey>,
 }

@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod auth;
+mod cache;
 mod cors;
 mod docs;
 mod error;

@@ -15,7 +15,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_actix_web::{AppExt, scope};
 
 use super::error::ApiError;
-use super::{admin, auth, cors, docs, health, json, verify, well_known};
+use super::{admin, auth, cache, cors, docs, health, json, verify, well_known};
 use crate::methods;
 
 /// Registers every route of the JSON face; CORS (when `cors_origins` is not empty) covers all but
@@ -54,6 +54,7 @@ fn register(cfg: &mut ServiceConfig<'_>, cors_origins: &[String]) {
                 .service(reference)
                 // Not a route: what an unknown path or method under these prefixes gets.
                 .map(|scope| scope.service(methods::fallback(json::no_route)))
+                .wrap(from_fn(cache::no_store_by_default))
                 .wrap(cors::middleware(cors_origins))
                 .wrap(from_fn(cors::problems)),
         );

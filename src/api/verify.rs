@@ -9,10 +9,13 @@ use super::ApiError;
 use super::error::Problem;
 use crate::domain::Principal;
 
+/// Unknown parameters (`roles`, `ROLE`, `role[]`), a repeated or an empty `role` are refused with
+/// `400`: a typo in a proxy's configuration must fail closed, not quietly drop the role check.
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct VerifyParams {
-    /// The token must also carry this role; empty is ignored.
+    /// The token must also carry this role (not empty).
     role: Option<String>,
 }
 
@@ -32,6 +35,8 @@ pub struct VerifyParams {
             ("X-Auth-Roles" = String, description = "role names, comma-separated, sorted"),
             ("X-Auth-Session-Id" = uuid::Uuid, description = "the session id"),
         )),
+        (status = 400, description = "`invalid_request`: an unknown, repeated or empty query \
+            parameter.", body = Problem),
         (status = 403, description = "`insufficient_role`: the token lacks the role asked for.",
             body = Problem),
     )
@@ -41,10 +46,10 @@ pub async fn verify(
     principal: Principal,
     params: web::Query<VerifyParams>,
 ) -> Result<HttpResponse, ApiError> {
-    if let Some(role) = params.role.as_deref().filter(|r| !r.is_empty())
-        && !principal.has_role(role)
-    {
-        return Err(ApiError::InsufficientRole);
+    match params.role.as_deref() {
+        Some("") => return Err(ApiError::InvalidRequest("role must not be empty".into())),
+        Some(role) if !principal.has_role(role) => return Err(ApiError::InsufficientRole),
+        _ => {}
     }
     Ok(HttpResponse::Ok()
         .insert_header(("X-Auth-User-Id", principal.user_id.to_string()))

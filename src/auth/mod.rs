@@ -1,6 +1,7 @@
 //! Primitives without business rules: password hashing, access tokens, signing keys, opaque
-//! secrets, and the in-memory revocation state.
+//! secrets, signed form tokens, and the in-memory revocation state.
 
+pub mod form_tokens;
 pub mod keys;
 pub mod passwords;
 pub mod revocation;

@@ -3,12 +3,14 @@
 //! form, which has no session yet. `extract::CsrfForm` and `extract::LoginForm` apply it; no
 //! handler checks by hand.
 
-use actix_web::HttpRequest;
 use actix_web::cookie::{Cookie, SameSite};
+use actix_web::{HttpRequest, web};
+use chrono::Utc;
 
 use super::error::PageError;
 use crate::auth::secrets::constant_time_eq;
 use crate::domain::Principal;
+use crate::state::AppState;
 
 pub const LOGIN_COOKIE: &str = "authd_login_csrf";
 
@@ -22,9 +24,11 @@ pub fn check_origin(req: &HttpRequest) -> Result<(), PageError> {
     {
         return Err(cross_site());
     }
-    if let (Some(origin), Some(host)) = (header("origin"), header("host")) {
-        let origin_host = origin.split_once("://").map_or(origin, |(_, rest)| rest);
-        if origin != "null" && origin_host != host {
+    // `Origin: null` (a sandboxed frame, a `data:` page, some redirects) names no origin at all:
+    // it is as foreign as any other site's.
+    if let Some(origin) = header("origin") {
+        let origin_host = origin.split_once("://").map(|(_, rest)| rest);
+        if origin_host.is_none() || origin_host != header("host") {
             return Err(cross_site());
         }
     }
@@ -52,11 +56,19 @@ pub fn verify(req: &HttpRequest, principal: &Principal, submitted: &str) -> Resu
     }
 }
 
-/// The login POST: the origin, then the hidden field against the cookie set with the form.
+/// The login POST: the origin, then the hidden field against the cookie set with the form, and
+/// the token's signature: only a token authd issued (on any instance), not yet expired, passes,
+/// so a planted cookie with a matching field of the attacker's own making does not.
 pub fn verify_login(req: &HttpRequest, submitted: &str) -> Result<(), PageError> {
     check_origin(req)?;
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .ok_or_else(|| PageError::Internal("AppState missing from app data".into()))?;
     let cookie = req.cookie(LOGIN_COOKIE);
-    if !submitted.is_empty() && matches(cookie.as_ref().map(|c| c.value()), submitted) {
+    if !submitted.is_empty()
+        && matches(cookie.as_ref().map(|c| c.value()), submitted)
+        && state.form_key.verify(submitted, Utc::now().timestamp())
+    {
         Ok(())
     } else {
         Err(refused())

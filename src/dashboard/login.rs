@@ -5,6 +5,7 @@ use actix_web::cookie::{Cookie, SameSite, time::Duration};
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, get, post, web};
 use askama::Template;
+use chrono::Utc;
 use serde::Deserialize;
 
 use super::error::PageError;
@@ -12,7 +13,7 @@ use super::extract::{CsrfForm, LoginForm, SignedIn};
 use super::form::NoFields;
 use super::layout::Chrome;
 use super::{csrf, render};
-use crate::auth::secrets::new_secret;
+
 use crate::domain::ClientInfo;
 use crate::identity::session_cookie_name;
 use crate::services::login::{self, Credentials};
@@ -31,14 +32,17 @@ struct LoginPage<'a> {
     error: Option<&'a str>,
 }
 
-/// The form, with a fresh double-submit CSRF token in a cookie and a hidden field.
+/// The form, with a fresh signed CSRF token in a cookie and a hidden field (double submit).
 fn login_page(
     state: &AppState,
     status: StatusCode,
     username: &str,
     error: Option<&str>,
 ) -> Result<HttpResponse, PageError> {
-    let (token, _) = new_secret().map_err(|e| PageError::Internal(Box::new(e)))?;
+    let token = state
+        .form_key
+        .issue(Utc::now().timestamp())
+        .map_err(|e| PageError::Internal(Box::new(e)))?;
     let page = LoginPage {
         chrome: Chrome::bare(),
         csrf_token: token.clone(),

@@ -1,6 +1,14 @@
 // @generated automatically by Diesel CLI.
 
 diesel::table! {
+    app_secrets (name) {
+        name -> Text,
+        secret -> Bytea,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     audit_events (id) {
         id -> Int8,
         at -> Timestamptz,
@@ -92,6 +100,7 @@ diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(user_roles -> roles (role_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    app_secrets,
     audit_events,
     refresh_tokens,
     roles,

@@ -19,13 +19,20 @@ use crate::telemetry;
 /// The verification result of a well-signed token whose session or user was revoked.
 const REVOKED: &str = "revoked";
 
-/// The token from `Authorization: Bearer …`; never from a query string.
+/// The token from `Authorization: Bearer …`; never from a query string. More than one
+/// `Authorization` header is refused: authd and an upstream could read different ones.
 fn bearer_token(req: &HttpRequest) -> Result<&str, AuthError> {
     let malformed = AuthError::Unauthenticated("malformed authorization header");
-    let value = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .ok_or(AuthError::Unauthenticated("no bearer token"))?
+    let mut values = req.headers().get_all(header::AUTHORIZATION);
+    let value = values
+        .next()
+        .ok_or(AuthError::Unauthenticated("no bearer token"))?;
+    if values.next().is_some() {
+        return Err(AuthError::Unauthenticated(
+            "more than one authorization header",
+        ));
+    }
+    let value = value
         .to_str()
         .map_err(|_| AuthError::Unauthenticated("malformed authorization header"))?;
     let (scheme, token) = value.split_once(' ').ok_or(malformed)?;

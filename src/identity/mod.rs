@@ -61,12 +61,26 @@ pub async fn identify(req: &HttpRequest, accept: Accept) -> Result<Principal, Au
     Ok(principal)
 }
 
-async fn from_cookie(req: &HttpRequest, state: &AppState) -> Result<Principal, AuthError> {
-    let secret = req
-        .cookie(session_cookie_name(state.config.cookie_secure))
-        .map(|c| c.value().to_owned())
-        .filter(|v| !v.is_empty())
+/// The session cookie's value; two cookies of that name (one may have been planted on a sibling
+/// path or subdomain) are ambiguous, and ambiguity is no session.
+fn session_cookie(req: &HttpRequest, name: &str) -> Result<String, AuthError> {
+    let cookies = req
+        .cookies()
+        .map_err(|_| AuthError::Unauthenticated("malformed cookie header"))?;
+    let mut same_name = cookies.iter().filter(|c| c.name() == name);
+    let cookie = same_name
+        .next()
         .ok_or(AuthError::Unauthenticated("no session"))?;
+    if same_name.next().is_some() {
+        return Err(AuthError::Unauthenticated("more than one session cookie"));
+    }
+    Some(cookie.value().to_owned())
+        .filter(|v| !v.is_empty())
+        .ok_or(AuthError::Unauthenticated("no session"))
+}
+
+async fn from_cookie(req: &HttpRequest, state: &AppState) -> Result<Principal, AuthError> {
+    let secret = session_cookie(req, session_cookie_name(state.config.cookie_secure))?;
     sessions::resume_dashboard(state, secret, client_info(req))
         .await?
         .ok_or(AuthError::Unauthenticated("session expired or revoked"))

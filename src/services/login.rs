@@ -15,7 +15,7 @@ use crate::auth::tokens::IssuedAccessToken;
 use crate::db::models::session::Session;
 use crate::db::models::user::User;
 use crate::db::{self};
-use crate::domain::{ClientInfo, RoleName};
+use crate::domain::{ClientInfo, RoleName, Username};
 use crate::state::AppState;
 use crate::telemetry::{self, LoginOutcome};
 
@@ -122,6 +122,7 @@ async fn authenticate(
     match refusal {
         Err(subject_id) => {
             db::run(&state.pool, move |conn| {
+                let username = Username::for_audit(&username);
                 let detail = json!({ "username": username, "reason": "invalid_credentials" });
                 Ok::<_, Error>(record_failure(conn, subject_id, detail, &client)?)
             })

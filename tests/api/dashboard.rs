@@ -8,12 +8,12 @@ use serde_json::{Value, json};
 use crate::helpers::{ADMIN, PASSWORD, TestApp, spawn_admin_app, spawn_app_with};
 
 /// A browser: its own cookie jar, no redirects followed.
-struct Browser<'a> {
-    app: &'a TestApp,
-    client: Client,
+pub(crate) struct Browser<'a> {
+    pub(crate) app: &'a TestApp,
+    pub(crate) client: Client,
 }
 
-fn csrf_in(html: &str) -> String {
+pub(crate) fn csrf_in(html: &str) -> String {
     html.split("name=\"csrf_token\" value=\"")
         .nth(1)
         .and_then(|rest| rest.split('"').next())
@@ -26,7 +26,7 @@ fn location(res: &Response) -> &str {
 }
 
 impl<'a> Browser<'a> {
-    fn new(app: &'a TestApp) -> Self {
+    pub(crate) fn new(app: &'a TestApp) -> Self {
         let client = Client::builder()
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
@@ -35,17 +35,17 @@ impl<'a> Browser<'a> {
         Self { app, client }
     }
 
-    async fn get(&self, path: &str) -> Response {
+    pub(crate) async fn get(&self, path: &str) -> Response {
         self.client.get(self.app.url(path)).send().await.unwrap()
     }
 
-    async fn html(&self, path: &str) -> String {
+    pub(crate) async fn html(&self, path: &str) -> String {
         let res = self.get(path).await;
         assert_eq!(res.status(), StatusCode::OK, "GET {path}");
         res.text().await.unwrap()
     }
 
-    async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Response {
+    pub(crate) async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Response {
         self.client
             .post(self.app.url(path))
             .form(fields)
@@ -55,7 +55,7 @@ impl<'a> Browser<'a> {
     }
 
     /// The login form's POST, with the CSRF token it was given.
-    async fn try_login(&self, username: &str, password: &str) -> Response {
+    pub(crate) async fn try_login(&self, username: &str, password: &str) -> Response {
         let token = csrf_in(&self.html("/admin/login").await);
         self.post(
             "/admin/login",
@@ -68,14 +68,14 @@ impl<'a> Browser<'a> {
         .await
     }
 
-    async fn login(&self, username: &str, password: &str) {
+    pub(crate) async fn login(&self, username: &str, password: &str) {
         let res = self.try_login(username, password).await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER, "login of {username}");
         assert_eq!(location(&res), "/admin");
     }
 
     /// The CSRF token of the signed-in session, from any page's forms.
-    async fn csrf(&self) -> String {
+    pub(crate) async fn csrf(&self) -> String {
         csrf_in(&self.html("/admin/roles").await)
     }
 }

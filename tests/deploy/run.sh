@@ -137,6 +137,18 @@ admin_token=$(curl -s -X POST "$edge/api/auth/login" -H "$J" \
     -d "{\"username\":\"admin\",\"password\":\"$admin_password\"}" | json_field access_token)
 contains "admin area for an admin" "path=/admin/panel user=admin roles=admin,user" \
     "$(curl -s "$edge/app/admin/panel" -H "Authorization: Bearer $admin_token")"
+# The admin gate holds however the path is spelt: the guarded service must never see an admin
+# path from a plain user.
+for path in /app/admin /app/admin/ '/app/admin;x' /app//admin /app/ADMIN /app/Admin/panel \
+    /app/%61dmin /app/%41DMIN/x /app/./admin /app/x/../admin '/app/admin?x=1' /app/admin.json; do
+    expect "admin area for a user ($path)" 403 \
+        "$(status --path-as-is "$edge$path" -H "Authorization: Bearer $token")"
+    expect "admin area without a token ($path)" 401 "$(status --path-as-is "$edge$path")"
+    contains "admin area for an admin ($path)" "user=admin roles=admin,user" \
+        "$(curl -s --path-as-is "$edge$path" -H "Authorization: Bearer $admin_token")"
+done
+contains "other paths stay open to users" "path=/hello/admin user=alice" \
+    "$(curl -s "$edge/app/hello/admin" -H "Authorization: Bearer $token")"
 
 # Revocation reaches the edge at once.
 expect "logout through nginx" 204 "$(status -X POST "$edge/api/auth/logout" -H "Authorization: Bearer $token")"

@@ -1,5 +1,6 @@
 //! One file per table: a read struct, a borrowed insert struct, and the queries on that table.
 
+pub mod app_secret;
 pub mod audit_event;
 pub mod refresh_token;
 pub mod role;
