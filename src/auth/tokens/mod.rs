@@ -182,3 +182,35 @@ impl TokenService {
         Err(rejection)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, Duration, Utc};
+    use uuid::Uuid;
+
+    use super::TokenService;
+    use crate::auth::keys::KeyRing;
+    use crate::config::Secret;
+
+    #[test]
+    fn a_token_is_issued_at_the_instant_given_to_the_millisecond_rounded_down() {
+        let secret = Secret::new("0123456789abcdef0123456789abcdef");
+        let service = TokenService::new(
+            KeyRing::from_secrets(&secret, None),
+            "authd".into(),
+            "authd".into(),
+            900,
+        );
+        let at = Utc::now() - Duration::seconds(2);
+        let at = at - Duration::nanoseconds(i64::from(at.timestamp_subsec_nanos()))
+            + Duration::microseconds(123_999);
+        let (user, session) = (Uuid::now_v7(), Uuid::now_v7());
+        let issued = service.issue(user, "alice", vec![], session, at).unwrap();
+        let claims = service.verify(&issued.token).unwrap();
+        let floored = DateTime::from_timestamp(at.timestamp(), 123_000_000).unwrap();
+        assert_eq!(claims.issued_at(), floored);
+        assert!(claims.issued_at() <= at);
+        assert_eq!(claims.iat, at.timestamp());
+        assert_eq!(claims.exp, at.timestamp() + 900);
+    }
+}
