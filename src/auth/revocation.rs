@@ -15,8 +15,9 @@
 //! transaction committing more than `COMMIT_OVERLAP` after its revoking statement would be missed;
 //! the services' transactions end milliseconds after it. The instance that revoked puts the very
 //! instants stored (`RETURNING`) in its own state at once. A watermark is compared with a token's
-//! issue time, which is its signing server's clock: only that comparison depends on app clocks
-//! agreeing with the database's.
+//! issue time (its `jti`), which login and refresh also take from the database's clock, under the
+//! user row's lock that every watermark-raising change waits for: a token signed from the roles
+//! before a change is issued before its watermark, one signed after sees the change.
 
 use std::collections::HashMap;
 use std::sync::RwLock;

@@ -92,6 +92,7 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         last_login_at -> Nullable<Timestamptz>,
+        sessions_valid_after -> Timestamptz,
     }
 }
 

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::Error;
 use super::audit::{self, event};
-use crate::db::models::session::Session;
+use super::sessions;
 use crate::db::models::user::{NewUser, User};
 use crate::db::{self};
 use crate::domain::{ClientInfo, Email, Password, PasswordPolicy, Principal, RoleName, Username};
@@ -204,11 +204,8 @@ pub async fn change_password(
     })
     .await?;
     let username = Username::parse(&user.username).map_err(Error::Invalid)?;
-    if !state
-        .hasher
-        .verify(current, Some(user.password_hash))
-        .await?
-    {
+    let checked = user.password_hash;
+    if !state.hasher.verify(current, Some(checked.clone())).await? {
         return Err(Error::InvalidCredentials);
     }
     let new =
@@ -217,9 +214,15 @@ pub async fn change_password(
     let (keep, now, client) = (principal.session_id, Utc::now(), client.clone());
     let revoked = db::run(&state.pool, move |conn| {
         conn.transaction(|conn| {
+            // Logins holding the row commit first and their sessions end below; later ones find
+            // the new hash. A change that overtook this one leaves `current` unchecked.
+            let locked = User::lock_for_update(conn, user_id)?.ok_or(Error::NotFound)?;
+            if locked.password_hash != checked {
+                return Err(Error::InvalidCredentials);
+            }
             User::set_password_hash(conn, user_id, &hash, now)?;
             let revoked =
-                Session::revoke_all_of_user(conn, user_id, Some(keep), PASSWORD_CHANGED_REASON)?;
+                sessions::end_all_of_user(conn, user_id, Some(keep), PASSWORD_CHANGED_REASON)?;
             audit::record(
                 conn,
                 audit::Entry {

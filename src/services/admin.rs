@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::Error;
 use super::accounts::UserView;
 use super::audit::{self, event};
-use crate::db::models::session::Session;
+use super::sessions;
 use crate::db::models::user::User;
 use crate::db::{self};
 use crate::domain::{ClientInfo, Principal, RoleName};
@@ -34,7 +34,7 @@ pub async fn set_disabled(
     let (view, revoked, watermark) = db::run(&state.pool, move |conn| {
         conn.transaction(|conn| {
             User::lock_admin_changes(conn)?;
-            let user = User::find(conn, user_id)?.ok_or(Error::NotFound)?;
+            let user = User::lock_for_update(conn, user_id)?.ok_or(Error::NotFound)?;
             let roles = User::role_names(conn, user_id)?;
             let is_admin = roles.iter().any(|r| r == RoleName::ADMIN);
             if disable
@@ -48,7 +48,7 @@ pub async fn set_disabled(
             }
             let (user, revoked, watermark) = if disable {
                 User::set_disabled(conn, user_id, Some(user.disabled_at.unwrap_or(now)), now)?;
-                let revoked = Session::revoke_all_of_user(conn, user_id, None, DISABLED_REASON)?;
+                let revoked = sessions::end_all_of_user(conn, user_id, None, DISABLED_REASON)?;
                 let user = User::raise_watermark(conn, user_id)?;
                 let watermark = Some(user.tokens_valid_after);
                 (user, revoked, watermark)

@@ -1,7 +1,7 @@
 //! Logging in, for both faces: one check of name and password with the same shape for every
 //! failure, one refusal of disabled accounts, one place that opens the session and records it.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
 use serde_json::json;
@@ -12,6 +12,7 @@ use super::Error;
 use super::audit::{self, event};
 use super::sessions::{self, DashboardSession};
 use crate::auth::tokens::IssuedAccessToken;
+use crate::db::clock;
 use crate::db::models::session::Session;
 use crate::db::models::user::User;
 use crate::db::{self};
@@ -185,6 +186,105 @@ fn counted<T>(result: Result<T, Error>) -> Result<T, Error> {
     result
 }
 
+/// A login whose password checked out, but which lost to a change made while it was in flight.
+#[derive(Debug, Clone, Copy)]
+enum Lost {
+    /// The password it checked is no longer the account's (or the account is gone).
+    PasswordChanged,
+    Disabled,
+    /// Every session of the user was ended after the password was checked.
+    SessionsEnded,
+    /// The role this way in requires was taken away.
+    RoleRemoved,
+}
+
+impl Lost {
+    fn reason(self) -> &'static str {
+        match self {
+            Self::PasswordChanged => "password_changed",
+            Self::Disabled => refusal::DISABLED,
+            Self::SessionsEnded => "sessions_ended",
+            Self::RoleRemoved => refusal::NOT_ADMIN,
+        }
+    }
+
+    fn error(self) -> Error {
+        match self {
+            Self::PasswordChanged | Self::SessionsEnded => Error::InvalidCredentials,
+            Self::Disabled => Error::AccountDisabled,
+            Self::RoleRemoved => Error::NotPermitted,
+        }
+    }
+}
+
+/// What a session is opened and its token signed from: the user row and roles as of the lock.
+struct Confirmed {
+    user: User,
+    roles: Vec<String>,
+    /// The database's clock under the lock: the access token's issue time.
+    issued_at: DateTime<Utc>,
+}
+
+/// Confirms, under the user row's lock, what the password check read: the same password hash, the
+/// account enabled, no "end every session" since, and the required role. The transaction holds
+/// the row until it commits, so a change that ends sessions (which locks the row for update)
+/// either commits first and is seen here, or waits and then ends this session too.
+fn confirm(
+    conn: &mut PgConnection,
+    read: &User,
+    required_role: Option<&str>,
+) -> Result<Result<Confirmed, Lost>, Error> {
+    let Some(user) = User::lock_for_login(conn, read.id)? else {
+        return Ok(Err(Lost::PasswordChanged));
+    };
+    if user.password_hash != read.password_hash {
+        return Ok(Err(Lost::PasswordChanged));
+    }
+    if user.disabled_at.is_some() {
+        return Ok(Err(Lost::Disabled));
+    }
+    if user.sessions_valid_after != read.sessions_valid_after {
+        return Ok(Err(Lost::SessionsEnded));
+    }
+    let roles = User::role_names(conn, user.id)?;
+    if required_role.is_some_and(|r| !roles.iter().any(|h| h == r)) {
+        return Ok(Err(Lost::RoleRemoved));
+    }
+    let issued_at = clock::now(conn)?;
+    Ok(Ok(Confirmed {
+        user,
+        roles,
+        issued_at,
+    }))
+}
+
+/// Opens a session for the user whose password was checked (`read`), in one transaction with the
+/// confirmation and the audit event; a login that lost a race is audited and refused.
+async fn open_session<T: Send + 'static>(
+    state: &AppState,
+    read: User,
+    required_role: Option<&'static str>,
+    client: &ClientInfo,
+    open: impl FnOnce(&mut PgConnection, Uuid, &ClientInfo) -> Result<T, Error> + Send + 'static,
+) -> Result<(T, Confirmed), Error> {
+    let client = client.clone();
+    db::run(&state.pool, move |conn| {
+        conn.transaction(|conn| match confirm(conn, &read, required_role)? {
+            Ok(confirmed) => {
+                let opened = open(conn, read.id, &client)?;
+                Ok(Ok((opened, confirmed)))
+            }
+            Err(lost) => {
+                let detail = json!({ "reason": lost.reason() });
+                record_failure(conn, Some(read.id), detail, &client)?;
+                Ok::<_, Error>(Err(lost))
+            }
+        })
+    })
+    .await?
+    .map_err(Lost::error)
+}
+
 /// `POST /api/auth/login`: an API session and its token pair.
 pub async fn login_api(
     state: &AppState,
@@ -199,19 +299,23 @@ async fn open_api_session(
     credentials: Credentials,
     client: &ClientInfo,
 ) -> Result<TokenPair, Error> {
-    let (user, roles) = authenticate(state, credentials, None, client).await?;
-    let (user_id, ttl, client) = (user.id, state.config.refresh_ttl_secs, client.clone());
-    let opened = db::run(&state.pool, move |conn| {
-        conn.transaction(|conn| {
-            let opened = sessions::open_api(conn, user_id, ttl, &client)?;
-            record_login(conn, user_id, &opened.session, &client)?;
-            Ok::<_, Error>(opened)
-        })
+    let (user, _) = authenticate(state, credentials, None, client).await?;
+    let ttl = state.config.refresh_ttl_secs;
+    let (opened, confirmed) = open_session(state, user, None, client, move |conn, id, client| {
+        let opened = sessions::open_api(conn, id, ttl, client)?;
+        record_login(conn, id, &opened.session, client)?;
+        Ok(opened)
     })
     .await?;
-    let access = state
-        .tokens
-        .issue(user.id, &user.username, roles, opened.session.id)?;
+    let Confirmed {
+        user,
+        roles,
+        issued_at,
+    } = confirmed;
+    let access =
+        state
+            .tokens
+            .issue(user.id, &user.username, roles, opened.session.id, issued_at)?;
     Ok(TokenPair::new(
         access,
         opened.refresh_token,
@@ -234,15 +338,14 @@ async fn open_dashboard_session(
     credentials: Credentials,
     client: &ClientInfo,
 ) -> Result<DashboardSession, Error> {
-    let (user, _) = authenticate(state, credentials, Some(RoleName::ADMIN), client).await?;
-    let (user_id, client) = (user.id, client.clone());
+    let required = Some(RoleName::ADMIN);
+    let (user, _) = authenticate(state, credentials, required, client).await?;
     let absolute = state.config.dashboard_absolute_secs;
-    db::run(&state.pool, move |conn| {
-        conn.transaction(|conn| {
-            let opened = sessions::open_dashboard(conn, user_id, absolute, &client)?;
-            record_login(conn, user_id, &opened.session, &client)?;
-            Ok(opened)
-        })
+    let (opened, _) = open_session(state, user, required, client, move |conn, id, client| {
+        let opened = sessions::open_dashboard(conn, id, absolute, client)?;
+        record_login(conn, id, &opened.session, client)?;
+        Ok(opened)
     })
-    .await
+    .await?;
+    Ok(opened)
 }

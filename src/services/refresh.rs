@@ -11,6 +11,7 @@ use super::Error;
 use super::audit::{self, event};
 use super::login::TokenPair;
 use crate::auth::secrets::{hash_secret, new_secret};
+use crate::db::clock;
 use crate::db::models::refresh_token::{NewRefreshToken, RefreshToken};
 use crate::db::models::session::Session;
 use crate::db::models::user::User;
@@ -31,6 +32,8 @@ enum Outcome {
         session_id: Uuid,
         refresh_token: String,
         refresh_expires_in: i64,
+        /// The database's clock under the user row's lock: the access token's issue time.
+        issued_at: DateTime<Utc>,
     },
     /// Unknown, expired, revoked, or a lost race within the grace period: session untouched.
     Refused,
@@ -79,10 +82,13 @@ fn rotate(
                 revoked,
             });
         }
-        let Some(user) = User::find(conn, session.user_id)? else {
+        // Held until the commit: a change that voids tokens (roles, disable, ending sessions)
+        // waits for it and stamps its cutoff after the issue time taken below, or committed
+        // before and is seen here, in the user, the session and the roles read after the lock.
+        let Some(user) = User::lock_for_share(conn, session.user_id)? else {
             return Ok(Outcome::Refused);
         };
-        if user.disabled_at.is_some() {
+        if user.disabled_at.is_some() || Session::is_revoked(conn, session.id)? {
             return Ok(Outcome::Refused);
         }
         RefreshToken::mark_rotated(conn, token.id, now)?;
@@ -99,11 +105,13 @@ fn rotate(
         let (ip, ua) = (client.ip.as_deref(), client.user_agent.as_deref());
         Session::touch(conn, session.id, now, ip, ua)?;
         let roles = User::role_names(conn, user.id)?;
+        let issued_at = clock::now(conn)?;
         Ok(Outcome::Rotated {
             user_id: user.id,
             username: user.username,
             roles,
             session_id: session.id,
+            issued_at,
             refresh_token,
             refresh_expires_in: (session.expires_at - now).num_seconds().max(0),
         })
@@ -131,8 +139,11 @@ pub async fn refresh(
             session_id,
             refresh_token,
             refresh_expires_in,
+            issued_at,
         } => {
-            let access = state.tokens.issue(user_id, &username, roles, session_id)?;
+            let access = state
+                .tokens
+                .issue(user_id, &username, roles, session_id, issued_at)?;
             telemetry::refresh(RefreshOutcome::Success);
             Ok(TokenPair::new(
                 access,

@@ -117,7 +117,9 @@ pub async fn assign(
     let (view, watermark) = db::run(&state.pool, move |conn| {
         conn.transaction(|conn| {
             User::lock_admin_changes(conn)?;
-            let user = User::find(conn, user_id)?.ok_or(Error::NotFound)?;
+            // Logins and refreshes holding the row commit first: the watermark below postdates
+            // every token signed with the roles replaced here.
+            let user = User::lock_for_update(conn, user_id)?.ok_or(Error::NotFound)?;
             let known = Role::named(conn, &names)?;
             if let Some(unknown) = names.iter().find(|n| !known.iter().any(|k| &k.name == *n)) {
                 return Err(Error::Invalid(format!("unknown role {unknown:?}")));

@@ -128,6 +128,19 @@ pub fn open_api(
     })
 }
 
+/// Ends every session of a user but `keep`, in the caller's transaction, which holds the user row
+/// (`User::lock_for_update`): the sessions there are, and those of logins still in flight, which
+/// read the account before this and now find its sessions cutoff moved.
+pub fn end_all_of_user(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    keep: Option<Uuid>,
+    reason: &str,
+) -> QueryResult<Vec<(Uuid, DateTime<Utc>)>> {
+    User::raise_sessions_cutoff(conn, user_id)?;
+    Session::revoke_all_of_user(conn, user_id, keep, reason)
+}
+
 /// The caller's own sessions, the current one marked.
 pub async fn list_own(state: &AppState, principal: &Principal) -> Result<Vec<SessionView>, Error> {
     let (user_id, current) = (principal.user_id, principal.session_id);
@@ -201,8 +214,8 @@ async fn revoke(
                 }
                 Scope::AllOf { user_id, keep } => {
                     // Revoking the sessions of nobody is a wrong id: 404, not a silent success.
-                    User::find(conn, user_id)?.ok_or(Error::NotFound)?;
-                    let revoked = Session::revoke_all_of_user(conn, user_id, keep, reason)?;
+                    User::lock_for_update(conn, user_id)?.ok_or(Error::NotFound)?;
+                    let revoked = end_all_of_user(conn, user_id, keep, reason)?;
                     (user_id, revoked)
                 }
             };

@@ -17,6 +17,7 @@ mod logs;
 mod methods;
 mod metrics;
 mod openapi;
+mod races;
 mod readme;
 mod refresh;
 mod register;

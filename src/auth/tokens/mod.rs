@@ -6,7 +6,7 @@ mod claims;
 
 use std::sync::{Arc, RwLock};
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use jsonwebtoken::{Header, Validation, decode, decode_header, encode};
 use tokio::sync::Notify;
 use uuid::Uuid;
@@ -91,18 +91,29 @@ impl TokenService {
         self.unknown_kid.notified().await;
     }
 
+    /// Signs an access token issued at `issued_at`: the instant its `jti` carries, which
+    /// revocation watermarks are compared with. Services pass the database's clock read in the
+    /// transaction that read `roles`, so a watermark stamped by a change that waited for that
+    /// transaction is later than the token, whenever the token is signed.
     pub fn issue(
         &self,
         user_id: Uuid,
         username: &str,
         mut roles: Vec<String>,
         session_id: Uuid,
+        issued_at: DateTime<Utc>,
     ) -> Result<IssuedAccessToken, SignError> {
         // Roles are a set: sorted, so equal sets give equal claims.
         roles.sort();
         roles.dedup();
         let keys = self.keys();
-        let now = Utc::now().timestamp();
+        let now = issued_at.timestamp();
+        // Millisecond precision, rounded down: the token never looks younger than it is.
+        let since_epoch = uuid::Timestamp::from_unix(
+            uuid::NoContext,
+            now.max(0).unsigned_abs(),
+            issued_at.timestamp_subsec_millis() * 1_000_000,
+        );
         let claims = AccessClaims {
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
@@ -110,7 +121,7 @@ impl TokenService {
             exp: now + self.access_ttl_secs,
             iat: now,
             nbf: now,
-            jti: Uuid::now_v7(),
+            jti: Uuid::new_v7(since_epoch),
             sid: session_id,
             roles,
             username: username.to_owned(),
@@ -169,5 +180,37 @@ impl TokenService {
             }
         }
         Err(rejection)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, Duration, Utc};
+    use uuid::Uuid;
+
+    use super::TokenService;
+    use crate::auth::keys::KeyRing;
+    use crate::config::Secret;
+
+    #[test]
+    fn a_token_is_issued_at_the_instant_given_to_the_millisecond_rounded_down() {
+        let secret = Secret::new("0123456789abcdef0123456789abcdef");
+        let service = TokenService::new(
+            KeyRing::from_secrets(&secret, None),
+            "authd".into(),
+            "authd".into(),
+            900,
+        );
+        let at = Utc::now() - Duration::seconds(2);
+        let at = at - Duration::nanoseconds(i64::from(at.timestamp_subsec_nanos()))
+            + Duration::microseconds(123_999);
+        let (user, session) = (Uuid::now_v7(), Uuid::now_v7());
+        let issued = service.issue(user, "alice", vec![], session, at).unwrap();
+        let claims = service.verify(&issued.token).unwrap();
+        let floored = DateTime::from_timestamp(at.timestamp(), 123_000_000).unwrap();
+        assert_eq!(claims.issued_at(), floored);
+        assert!(claims.issued_at() <= at);
+        assert_eq!(claims.iat, at.timestamp());
+        assert_eq!(claims.exp, at.timestamp() + 900);
     }
 }

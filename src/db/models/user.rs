@@ -24,6 +24,9 @@ pub struct User {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub last_login_at: Option<DateTime<Utc>>,
+    /// The latest "end every session" (database time): a login opens its session only if this
+    /// is still what it read when it checked the password.
+    pub sessions_valid_after: DateTime<Utc>,
 }
 
 #[derive(Insertable)]
@@ -67,6 +70,52 @@ impl User {
             .select(User::as_select())
             .first(conn)
             .optional()
+    }
+
+    /// The user row, locked `FOR SHARE` until the transaction ends: what a token is signed from
+    /// cannot change meanwhile, and every change that voids tokens (`lock_for_update`) waits for
+    /// the transaction to commit, so it takes its cutoff after it.
+    pub fn lock_for_share(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<User>> {
+        users::table
+            .find(id)
+            .select(User::as_select())
+            .for_share()
+            .first(conn)
+            .optional()
+    }
+
+    /// The user row, locked for a transaction that also writes it (a login records
+    /// `last_login_at`): like `lock_for_share` against every change that voids tokens, but
+    /// logins of one user queue instead of deadlocking on upgrading shared locks.
+    pub fn lock_for_login(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<User>> {
+        users::table
+            .find(id)
+            .select(User::as_select())
+            .for_no_key_update()
+            .first(conn)
+            .optional()
+    }
+
+    /// The user row, locked `FOR UPDATE` until the transaction ends, by every change that voids
+    /// sessions or tokens (password, disable, roles, ending every session). It waits for the
+    /// logins and refreshes holding the row; those that come later wait for this change and see
+    /// it. A cutoff stamped after this lock is held postdates every token signed before it.
+    pub fn lock_for_update(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<User>> {
+        users::table
+            .find(id)
+            .select(User::as_select())
+            .for_update()
+            .first(conn)
+            .optional()
+    }
+
+    /// Ends the sessions of logins still in flight: a login that read the account before this
+    /// finds `sessions_valid_after` changed and opens none. Database time, like the watermark.
+    pub fn raise_sessions_cutoff(conn: &mut PgConnection, user_id: Uuid) -> QueryResult<()> {
+        diesel::update(users::table.find(user_id))
+            .set(users::sessions_valid_after.eq(statement_timestamp()))
+            .execute(conn)
+            .map(|_| ())
     }
 
     pub fn count(conn: &mut PgConnection) -> QueryResult<i64> {
