@@ -28,9 +28,10 @@ impl From<DieselError> for StoreError {
     fn from(e: DieselError) -> Self {
         match e {
             // A connection lost mid-query is an outage, not a bug: the caller answers 503.
-            DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
-                Self::Unavailable(info.message().to_owned())
-            }
+            DieselError::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                info,
+            ) => Self::Unavailable(info.message().to_owned()),
             // The server ending our session (SQLSTATE 57P01/57P02/57P03: shutdown, crash
             // recovery, a dropped database) arrives as an ordinary error report before the
             // connection closes; diesel exposes no SQLSTATE, so its fixed wording is matched.

@@ -63,13 +63,17 @@ pub(super) async fn authenticate(
         credential: Credential::Bearer,
     };
     let confirmed = confirm_not_revoked(state, &principal, issued).await;
-    telemetry::token_verification(if confirmed.is_ok() { "valid" } else { REVOKED });
+    telemetry::token_verification(match &confirmed {
+        Ok(()) => "valid",
+        Err(AuthError::Service(_)) => "unavailable",
+        Err(_) => REVOKED,
+    });
     confirmed.map(|()| principal)
 }
 
 /// When the revocation state has not been synced for a while, other instances' revocations may be
-/// missing from it: ask the database instead. If the database cannot answer either, the local
-/// state (which always has this instance's own revocations) decides.
+/// missing from it: ask the database instead. If the database cannot answer either, the request
+/// is refused: fail closed.
 async fn confirm_not_revoked(
     state: &AppState,
     principal: &Principal,
@@ -86,9 +90,11 @@ async fn confirm_not_revoked(
     match answer {
         Ok(true) => Err(AuthError::Unauthenticated("token revoked")),
         Ok(false) => Ok(()),
+        // Neither the local state nor the database can vouch for the token: refuse (503), never
+        // admit a token another instance may have revoked meanwhile.
         Err(e) => {
             log::warn!("revocation state is stale and the database did not answer: {e}");
-            Ok(())
+            Err(AuthError::Service(e))
         }
     }
 }

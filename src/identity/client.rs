@@ -40,15 +40,26 @@ pub fn client_ip(
     Some(client)
 }
 
+/// Every `X-Forwarded-For` line, in order, as one list: a proxy may add its own line rather than
+/// append to the last one, and reading only the first line would let a client's forged line
+/// decide. A line that is not text makes the whole chain untrustworthy: then only the peer counts.
+fn forwarded_chain(req: &HttpRequest) -> Option<String> {
+    let lines = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .map(|v| v.to_str().ok())
+        .collect::<Option<Vec<&str>>>()?;
+    (!lines.is_empty()).then(|| lines.join(","))
+}
+
 pub fn client_info(req: &HttpRequest) -> ClientInfo {
     let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
     let peer = req.peer_addr().map(|a| a.ip());
     let ip = match req.app_data::<web::Data<AppState>>() {
-        Some(state) => client_ip(
-            &state.config.trusted_proxies,
-            peer,
-            header("x-forwarded-for"),
-        ),
+        Some(state) => {
+            let chain = forwarded_chain(req);
+            client_ip(&state.config.trusted_proxies, peer, chain.as_deref())
+        }
         None => peer,
     };
     ClientInfo::new(ip.map(|ip| ip.to_string()), header("user-agent"))

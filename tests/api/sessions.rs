@@ -283,3 +283,64 @@ async fn a_revocation_whose_commit_lands_late_still_reaches_another_instance() {
         "b took {took:?} to learn of it"
     );
 }
+
+#[tokio::test]
+async fn a_token_is_refused_once_neither_the_sync_nor_the_database_can_vouch_for_it() {
+    let app = spawn_app().await;
+    let alice = app.signed_in_user("alice").await;
+    assert_eq!(app.me_status(&alice.access_token).await, StatusCode::OK);
+    use diesel::prelude::*;
+    let mut admin =
+        diesel::PgConnection::establish(&crate::helpers::url_for_database("postgres")).unwrap();
+    diesel::sql_query(format!("DROP DATABASE {} WITH (FORCE)", app.db.name))
+        .execute(&mut admin)
+        .unwrap();
+    // The revocation sync fails from now on; once its state is stale (10 s) the database would be
+    // asked, and it cannot answer: verification must refuse, not trust the stale state.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let res = app.get_verify(&alice.access_token, None).await;
+        if res.status() == StatusCode::SERVICE_UNAVAILABLE {
+            break;
+        }
+        let status = res.status();
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "before the state is stale: {}",
+            res.text().await.unwrap()
+        );
+        assert!(
+            std::time::Instant::now() < deadline,
+            "a token was still admitted on stale state with no database"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test]
+async fn the_client_address_is_read_across_every_forwarded_for_line() {
+    let app = spawn_app().await;
+    app.register("alice", PASSWORD).await;
+    // The test client is a trusted proxy (127.0.0.1). A client forges the first line; the proxy
+    // in front adds the real address as a line of its own.
+    let tokens: TokenPair = app
+        .client
+        .post(app.url("/api/auth/login"))
+        .header("x-forwarded-for", "198.51.100.66")
+        .header("x-forwarded-for", "203.0.113.9")
+        .json(&json!({ "username": "alice", "password": PASSWORD }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let body: Value = app
+        .get_sessions(&tokens.access_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["sessions"][0]["ip"], "203.0.113.9");
+}
