@@ -67,7 +67,7 @@ pub async fn page(
         None,
     );
     let chrome = admin.chrome("audit");
-    let shown = chrome.flash.is_some();
+    let shown = chrome.shown_flash();
     render(
         &AuditPage {
             chrome,

@@ -3,7 +3,7 @@
 //! 403 page. `CsrfForm<T>` and `LoginForm<T>` check a form's origin and token before its fields are
 //! read, so no handler checks CSRF by hand.
 
-use actix_web::{FromRequest, HttpRequest, dev::Payload};
+use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
 
@@ -14,6 +14,7 @@ use super::form::FormBody;
 use super::layout::Chrome;
 use crate::domain::Principal;
 use crate::identity::{self, Accept, Admin, RequireRole};
+use crate::state::AppState;
 
 /// Anyone with a live dashboard session (signing out needs no role).
 pub struct SignedIn(pub Principal);
@@ -53,9 +54,13 @@ impl FromRequest for AdminPage {
         let req = req.clone();
         Box::pin(async move {
             let admin = RequireRole::<Admin>::identify(&req, Accept::BearerOrCookie).await?;
+            // Without the app state (a wiring mistake) the cookie is looked for as Secure.
+            let secure = req
+                .app_data::<web::Data<AppState>>()
+                .is_none_or(|s| s.config.cookie_secure);
             Ok(Self {
                 principal: admin.principal,
-                flash: flash::read(&req),
+                flash: flash::read(&req, secure),
             })
         })
     }

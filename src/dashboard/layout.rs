@@ -31,7 +31,16 @@ impl Chrome {
         }
     }
 
+    /// Whether this page shows a flash message, and how its cookie was set (to clear it).
+    pub fn shown_flash(&self) -> ShownFlash {
+        ShownFlash(self.flash.as_ref().map(Flash::secure))
+    }
+
     pub fn is(&self, section: &str) -> bool {
         self.section == section
     }
 }
+
+/// A page's shown flash message, for `render` to clear: `Some(secure)` when there is one.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ShownFlash(pub Option<bool>);

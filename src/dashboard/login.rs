@@ -11,7 +11,7 @@ use serde::Deserialize;
 use super::error::PageError;
 use super::extract::{CsrfForm, LoginForm, SignedIn};
 use super::form::NoFields;
-use super::layout::Chrome;
+use super::layout::{Chrome, ShownFlash};
 use super::{csrf, render};
 
 use crate::domain::ClientInfo;
@@ -49,7 +49,7 @@ fn login_page(
         username,
         error,
     };
-    let mut res = render(&page, false)?;
+    let mut res = render(&page, ShownFlash::default())?;
     *res.status_mut() = status;
     res.add_cookie(&csrf::login_cookie(&token, state.config.cookie_secure))
         .map_err(|e| PageError::Internal(Box::new(e)))?;

@@ -23,6 +23,7 @@ use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use askama::Template;
 
 use crate::methods;
+use layout::ShownFlash;
 
 pub use error::PageError;
 
@@ -60,15 +61,16 @@ fn no_route(_req: &HttpRequest, allow: Option<String>) -> HttpResponse {
     .error_response()
 }
 
-/// Renders a page; `shown_flash` clears the flash cookie so a reload does not repeat it.
-pub fn render(page: &impl Template, shown_flash: bool) -> Result<HttpResponse, PageError> {
+/// Renders a page; `shown_flash` (from `Chrome::shown_flash`: the page shows a flash message)
+/// clears that message's cookie so a reload does not repeat it.
+pub fn render(page: &impl Template, shown_flash: ShownFlash) -> Result<HttpResponse, PageError> {
     let body = page.render()?;
     let mut res = HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .body(body);
-    if shown_flash {
-        flash::clear(&mut res);
+    if let ShownFlash(Some(secure)) = shown_flash {
+        flash::clear(&mut res, secure);
     }
     Ok(res)
 }

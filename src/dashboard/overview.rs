@@ -77,7 +77,7 @@ pub async fn page(state: web::Data<AppState>, admin: AdminPage) -> Result<HttpRe
     let overview = overview::overview(&state, DAYS).await?;
     let days = &overview.days;
     let chrome = admin.chrome("overview");
-    let shown = chrome.flash.is_some();
+    let shown = chrome.shown_flash();
     let page = OverviewPage {
         chrome,
         users: overview.users,

@@ -24,7 +24,7 @@ struct RolesPage {
 pub async fn list(state: web::Data<AppState>, admin: AdminPage) -> Result<HttpResponse, PageError> {
     let roles = roles::list(&state).await?;
     let chrome = admin.chrome("roles");
-    let shown = chrome.flash.is_some();
+    let shown = chrome.shown_flash();
     render(&RolesPage { chrome, roles }, shown)
 }
 
@@ -51,7 +51,8 @@ pub async fn create(
         &client,
     )
     .await;
-    let back = |ok, message: &str| Ok(flash::redirect("/admin/roles", ok, message));
+    let secure = state.config.cookie_secure;
+    let back = |ok, message: &str| Ok(flash::redirect("/admin/roles", ok, message, secure));
     match result {
         Ok(role) => back(true, &format!("Role {} created.", role.name)),
         Err(services::Error::Invalid(reason)) => back(false, &reason),

@@ -73,7 +73,7 @@ pub async fn list(
         })
         .collect();
     let chrome = admin.chrome("sessions");
-    let shown = chrome.flash.is_some();
+    let shown = chrome.shown_flash();
     let pager = Pager::new("/admin/sessions", &[], paging, page.more, None);
     render(
         &SessionsPage {
@@ -116,6 +116,7 @@ pub async fn revoke(
         back_to(&form.return_to),
         true,
         "Session revoked.",
+        state.config.cookie_secure,
     ))
 }
 

@@ -93,7 +93,7 @@ pub async fn list(
         })
         .collect();
     let chrome = admin.chrome("users");
-    let shown = chrome.flash.is_some();
+    let shown = chrome.shown_flash();
     render(
         &UsersPage {
             chrome,
@@ -169,7 +169,7 @@ pub async fn detail(
         .filter(|s| s.revoked_at.is_none())
         .count();
     let chrome = admin.chrome("users");
-    let shown = chrome.flash.is_some();
+    let shown = chrome.shown_flash();
     let user = detail.user;
     render(
         &UserPage {
@@ -193,14 +193,16 @@ pub async fn detail(
 /// Back to the user's page: with `done` on success, with the reason when a rule refused the
 /// action; anything else is an error page.
 fn outcome<T>(
+    state: &AppState,
     id: Uuid,
     result: Result<T, services::Error>,
     done: impl FnOnce(T) -> String,
 ) -> Result<HttpResponse, PageError> {
     let page = format!("/admin/users/{id}");
+    let secure = state.config.cookie_secure;
     match result {
-        Ok(value) => Ok(flash::redirect(&page, true, &done(value))),
-        Err(services::Error::Invalid(reason)) => Ok(flash::redirect(&page, false, &reason)),
+        Ok(value) => Ok(flash::redirect(&page, true, &done(value), secure)),
+        Err(services::Error::Invalid(reason)) => Ok(flash::redirect(&page, false, &reason, secure)),
         Err(e) => Err(e.into()),
     }
 }
@@ -221,7 +223,7 @@ pub async fn set_roles(
 ) -> Result<HttpResponse, PageError> {
     let id = parse_id(&path)?;
     let result = roles::assign(&state, &admin.principal, id, form.roles, &client).await;
-    outcome(id, result, |u| match u.roles.as_slice() {
+    outcome(&state, id, result, |u| match u.roles.as_slice() {
         [] => "Roles saved: none.".to_owned(),
         roles => format!("Roles saved: {}.", roles.join(", ")),
     })
@@ -238,7 +240,7 @@ pub async fn revoke_sessions(
     let id = parse_id(&path)?;
     let target = AdminTarget::EverySessionOf(id);
     let result = sessions::revoke_by_admin(&state, &admin.principal, target, &client).await;
-    outcome(id, result, |n| match n {
+    outcome(&state, id, result, |n| match n {
         1 => "Revoked 1 session.".to_owned(),
         n => format!("Revoked {n} sessions."),
     })
@@ -257,7 +259,7 @@ pub async fn set_disabled(
     let id = parse_id(&id)?;
     let disable = action == "disable";
     let result = admin::set_disabled(&state, &admin.principal, id, disable, &client).await;
-    outcome(id, result, |_| {
+    outcome(&state, id, result, |_| {
         if disable {
             "Account disabled; its sessions were revoked.".to_owned()
         } else {
