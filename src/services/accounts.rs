@@ -206,6 +206,19 @@ pub async fn change_password(
     let username = Username::parse(&user.username).map_err(Error::Invalid)?;
     let checked = user.password_hash;
     if !state.hasher.verify(current, Some(checked.clone())).await? {
+        // A wrong current password on a valid token may be someone else at the keyboard.
+        let client = client.clone();
+        db::run(&state.pool, move |conn| {
+            let entry = audit::Entry {
+                event: event::PASSWORD_CHANGE_FAILED,
+                actor_id: Some(user_id),
+                subject_id: Some(user_id),
+                client: &client,
+                detail: json!({ "reason": "invalid_credentials" }),
+            };
+            Ok::<_, Error>(audit::record(conn, entry)?)
+        })
+        .await?;
         return Err(Error::InvalidCredentials);
     }
     let new =

@@ -22,6 +22,7 @@ pub mod event {
     pub const LOGOUT: &str = "logout";
     pub const SESSIONS_REVOKED: &str = "sessions_revoked";
     pub const PASSWORD_CHANGED: &str = "password_changed";
+    pub const PASSWORD_CHANGE_FAILED: &str = "password_change_failed";
     pub const ROLES_CHANGED: &str = "roles_changed";
     pub const USER_DISABLED: &str = "user_disabled";
     pub const USER_ENABLED: &str = "user_enabled";
@@ -35,6 +36,7 @@ pub const EVENTS: &[&str] = &[
     event::LOGIN_FAILED,
     event::LOGIN_SUCCEEDED,
     event::LOGOUT,
+    event::PASSWORD_CHANGE_FAILED,
     event::PASSWORD_CHANGED,
     event::REFRESH_REUSE_DETECTED,
     event::REGISTERED,

@@ -344,3 +344,14 @@ async fn the_client_address_is_read_across_every_forwarded_for_line() {
         .unwrap();
     assert_eq!(body["sessions"][0]["ip"], "203.0.113.9");
 }
+
+#[tokio::test]
+async fn a_wrong_current_password_on_a_password_change_is_audited() {
+    let app = spawn_app().await;
+    let alice = app.signed_in_user("alice").await;
+    let body = json!({ "current_password": "not the password at all", "new_password": "a brand new passphrase" });
+    let res = app.post_password(&alice.access_token, &body).await;
+    assert_problem(res, 401, "invalid_credentials").await;
+    assert_eq!(app.audit_count("password_change_failed"), 1);
+    assert_eq!(app.audit_count("password_changed"), 0);
+}
