@@ -20,6 +20,8 @@
 #   find_pg_tool NAME      print the path of a PostgreSQL program: from PATH, else the newest
 #                          /usr/lib/postgresql/*/bin/NAME; return 1 if there is none
 #   redact_url URL         print URL with its password (if any) replaced by ***
+#   authd_binary [PATH]    (from the repo root) print the authd binary to test: PATH when given,
+#                          else build it (cargo build --locked --bin authd) and print its path
 #   recreate_database NAME (from the repo root) drop database NAME on the server dev-db finds
 #                          and create it afresh; print its URL
 #   stop_process PID       TERM, then up to 5 s later KILL, then reap PID (if it still runs)
@@ -137,4 +139,19 @@ stop_process() {
     done
     kill -KILL "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
+}
+
+authd_binary() {
+    local bin=${1:-}
+    if [[ -z $bin ]]; then
+        local target=${CARGO_TARGET_DIR:-target}
+        [[ $target == /* ]] || target=$PWD/$target
+        ensure_cargo_on_path
+        command -v cargo >/dev/null || die "no Rust toolchain (cargo) found"
+        log "cargo build --bin authd"
+        cargo build --locked --bin authd >&2 || die "cargo build failed"
+        bin=$target/debug/authd
+    fi
+    [[ -x $bin ]] || die "no authd binary at $bin"
+    printf '%s\n' "$bin"
 }

@@ -29,16 +29,7 @@ log_tag='contract'
 # --- authd and the tools -------------------------------------------------------------------
 target=${CARGO_TARGET_DIR:-target}
 [[ $target == /* ]] || target=$repo/$target
-if [[ -n ${AUTHD_CONTRACT_BIN:-} ]]; then
-    bin=$AUTHD_CONTRACT_BIN
-else
-    ensure_cargo_on_path
-    command -v cargo >/dev/null || die "no Rust toolchain (cargo) found"
-    log "cargo build --bin authd"
-    cargo build --locked --bin authd >&2
-    bin=$target/debug/authd
-fi
-[[ -x $bin ]] || die "no authd binary at $bin"
+bin=$(authd_binary "${AUTHD_CONTRACT_BIN:-}")
 ensure_tools_venv
 schemathesis=$target/tools-venv/bin/schemathesis
 [[ -x $schemathesis ]] || die "schemathesis is missing from $target/tools-venv"

@@ -50,16 +50,7 @@ log "npm ci in tests/e2e"
 # --- authd ---------------------------------------------------------------------------------
 target=${CARGO_TARGET_DIR:-target}
 [[ $target == /* ]] || target=$repo/$target
-if [[ -n ${AUTHD_E2E_BIN:-} ]]; then
-    bin=$AUTHD_E2E_BIN
-else
-    ensure_cargo_on_path
-    command -v cargo >/dev/null || die "no Rust toolchain (cargo) found"
-    log "cargo build --bin authd"
-    cargo build --locked --bin authd >&2
-    bin=$target/debug/authd
-fi
-[[ -x $bin ]] || die "no authd binary at $bin"
+bin=$(authd_binary "${AUTHD_E2E_BIN:-}")
 
 # --- a fresh database --------------------------------------------------------------------------
 db=${AUTHD_E2E_DB:-authd_e2e}
