@@ -24,7 +24,7 @@ use crate::db::models::app_secret::AppSecret;
 use crate::db::{self, DbPool, StoreError};
 use crate::methods;
 use crate::request_id;
-use crate::services::{self, accounts, housekeeping, keys};
+use crate::services::{self, accounts, housekeeping, keys, throttle};
 use crate::state::AppState;
 use crate::telemetry;
 
@@ -132,6 +132,7 @@ pub async fn build_state(config: Config) -> Result<AppState, StartupError> {
         config.audience.clone(),
         config.access_ttl_secs,
     );
+    let throttle = Arc::new(throttle::new_state(&config.throttle));
     Ok(AppState {
         pool,
         hasher,
@@ -139,6 +140,7 @@ pub async fn build_state(config: Config) -> Result<AppState, StartupError> {
         revocation: Arc::new(revocation),
         config,
         form_key: Arc::new(form_key),
+        throttle,
     })
 }
 
@@ -156,6 +158,7 @@ impl Application {
         let state = build_state(config).await?;
         bootstrap_admin(&state).await?;
         spawn_revocation_sync(state.pool.clone(), &state.revocation);
+        throttle::spawn_pruning(&state.throttle);
         let config = state.config.clone();
         let state = web::Data::new(state);
         spawn_key_refresh(&state);

@@ -11,6 +11,7 @@ use crate::domain::{ClientInfo, Principal};
 use crate::services::accounts::{self, Registration, UserView};
 use crate::services::login::{Credentials, TokenPair, login_api};
 use crate::services::sessions::SessionView;
+use crate::services::throttle::{self, Route};
 use crate::services::{refresh as refreshing, sessions};
 use crate::state::AppState;
 
@@ -50,8 +51,10 @@ pub struct RegisterBody {
         (status = 400, description = "`invalid_request`: the body is malformed, or the username, \
             password or email breaks a rule (`detail` says which).", body = Problem),
         (status = 409, description = "`username_taken` or `email_taken`.", body = Problem),
-        (status = 429, description = "`rate_limited`: too many password checks are waiting.",
-            body = Problem, headers(("Retry-After" = u64, description = "seconds"))),
+        (status = 429, description = "`rate_limited`: too many requests from this address, too \
+            many failed logins for this account, or too many password checks waiting; decided \
+            before any password is checked.",
+            body = Problem, headers(("Retry-After" = u64, description = "whole seconds"))),
     )
 )]
 #[post("/api/auth/register")]
@@ -60,6 +63,7 @@ pub async fn register(
     body: web::Json<RegisterBody>,
     client: ClientInfo,
 ) -> Result<HttpResponse, ApiError> {
+    throttle::admit(&state, Route::Register, &client).await?;
     let body = body.into_inner();
     let registration = Registration {
         username: body.username,
@@ -93,8 +97,10 @@ pub struct LoginBody {
             (one answer for both).", body = Problem),
         (status = 403, description = "`account_disabled`: the password was right, the account \
             is disabled.", body = Problem),
-        (status = 429, description = "`rate_limited`: too many password checks are waiting.",
-            body = Problem, headers(("Retry-After" = u64, description = "seconds"))),
+        (status = 429, description = "`rate_limited`: too many requests from this address, too \
+            many failed logins for this account, or too many password checks waiting; decided \
+            before any password is checked.",
+            body = Problem, headers(("Retry-After" = u64, description = "whole seconds"))),
     )
 )]
 #[post("/api/auth/login")]
@@ -103,6 +109,7 @@ pub async fn login(
     body: web::Json<LoginBody>,
     client: ClientInfo,
 ) -> Result<HttpResponse, ApiError> {
+    throttle::admit(&state, Route::Login, &client).await?;
     let LoginBody { username, password } = body.into_inner();
     let pair = login_api(&state, Credentials { username, password }, &client).await?;
     Ok(HttpResponse::Ok()
@@ -143,6 +150,8 @@ pub struct RefreshBody {
         (status = 200, description = "A new token pair for the same session.", body = TokenPair),
         (status = 401, description = "`invalid_grant`: the refresh token is unknown, expired, \
             revoked, already used, or its account is disabled.", body = Problem),
+        (status = 429, description = "`rate_limited`: too many requests from this address.",
+            body = Problem, headers(("Retry-After" = u64, description = "whole seconds"))),
     )
 )]
 #[post("/api/auth/refresh")]
@@ -151,6 +160,7 @@ pub async fn refresh(
     body: web::Json<RefreshBody>,
     client: ClientInfo,
 ) -> Result<HttpResponse, ApiError> {
+    throttle::admit(&state, Route::Refresh, &client).await?;
     let pair = refreshing::refresh(&state, body.into_inner().refresh_token, &client).await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
@@ -261,8 +271,10 @@ pub struct PasswordBody {
         (status = 401, description = "`invalid_token` (with `WWW-Authenticate`), or \
             `invalid_credentials`: `current_password` is wrong (without `WWW-Authenticate`).",
             body = Problem),
-        (status = 429, description = "`rate_limited`: too many password checks are waiting.",
-            body = Problem, headers(("Retry-After" = u64, description = "seconds"))),
+        (status = 429, description = "`rate_limited`: too many requests from this address, too \
+            many failed logins for this account, or too many password checks waiting; decided \
+            before any password is checked.",
+            body = Problem, headers(("Retry-After" = u64, description = "whole seconds"))),
     )
 )]
 #[post("/api/auth/password")]

@@ -167,6 +167,7 @@ impl From<services::Error> for ApiError {
             E::Busy => Self::RateLimited {
                 retry_after_secs: 1,
             },
+            E::Throttled { retry_after_secs } => Self::RateLimited { retry_after_secs },
             e if e.is_unavailable() => Self::ServiceUnavailable(e),
             E::Store(s) => Self::internal(s),
             E::Internal(cause) => Self::Internal(cause),

@@ -8,6 +8,9 @@ use ipnet::IpNet;
 
 use crate::domain::{Origin, PasswordPolicy};
 
+mod throttle;
+pub use throttle::ThrottleConfig;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JwtAlg {
     EdDSA,
@@ -100,6 +103,8 @@ pub struct Config {
     pub purge_interval_secs: u64,
     /// Browser origins allowed to call the JSON API (CORS); empty: no CORS headers at all.
     pub cors_origins: Vec<String>,
+    /// The per-address bucket and the failed-login limit.
+    pub throttle: ThrottleConfig,
 }
 
 /// One line naming the variable and what is wrong with it.
@@ -330,6 +335,8 @@ impl Config {
             }
         }
 
+        let throttle = ThrottleConfig::from_lookup(var)?;
+
         Ok(Self {
             database_url,
             bind,
@@ -354,6 +361,7 @@ impl Config {
             audit_retention_days,
             purge_interval_secs,
             cors_origins,
+            throttle,
         })
     }
 }

@@ -27,6 +27,11 @@ fn defaults_match_the_contract() {
     assert_eq!(c.log_format, LogFormat::Text);
     assert_eq!(c.audit_retention_days, 90);
     assert_eq!(c.purge_interval_secs, 3_600);
+    let t = c.throttle;
+    assert_eq!(
+        (t.ip_per_minute.get(), t.ip_burst.get(), t.login_max_failures.get()),
+        (60, 20, 5)
+    );
 }
 
 #[test]
@@ -73,6 +78,9 @@ fn each_error_names_its_variable() {
         ("AUTHD_CORS_ORIGINS", "ftp://app.example.org"),
         ("AUTHD_CORS_ORIGINS", "https://app.example.org:99999"),
         ("AUTHD_CORS_ORIGINS", "https://bad_host.example"),
+        ("AUTHD_RATE_IP_PER_MINUTE", "0"),
+        ("AUTHD_RATE_IP_BURST", "lots"),
+        ("AUTHD_LOGIN_MAX_FAILURES", "-5"),
     ] {
         let e = config(&[(var, value)]).unwrap_err();
         assert_eq!(e.var, var);

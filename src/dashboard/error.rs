@@ -27,6 +27,9 @@ pub enum PageError {
     Unavailable,
     #[error("too many requests")]
     Busy,
+    /// Too many attempts: refused for this many seconds.
+    #[error("throttled")]
+    Throttled { retry_after_secs: u64 },
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -41,6 +44,7 @@ impl From<services::Error> for PageError {
             }
             E::NotFound => Self::NotFound,
             E::Busy => Self::Busy,
+            E::Throttled { retry_after_secs } => Self::Throttled { retry_after_secs },
             e if e.is_unavailable() => Self::Unavailable,
             E::Store(s) => Self::Internal(Box::new(s)),
             E::Internal(cause) => Self::Internal(cause),
@@ -90,7 +94,7 @@ impl ResponseError for PageError {
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Busy => StatusCode::TOO_MANY_REQUESTS,
+            Self::Busy | Self::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -106,6 +110,7 @@ impl ResponseError for PageError {
             log_chain("dashboard internal error", cause.as_ref());
         }
         let status = self.status_code();
+        let wait;
         let message = match self {
             Self::Forbidden(m) | Self::BadRequest(m) => m.as_str(),
             Self::NotFound => {
@@ -117,6 +122,12 @@ impl ResponseError for PageError {
             }
             Self::Unavailable => "The database cannot be reached right now. Try again in a moment.",
             Self::Busy => "Too many sign-ins are being checked right now. Try again in a moment.",
+            Self::Throttled { retry_after_secs } => {
+                wait = format!(
+                    "Too many attempts. Wait {retry_after_secs} seconds before trying again."
+                );
+                wait.as_str()
+            }
             _ => "Something went wrong on our side. It has been logged.",
         };
         let page = ErrorPage {
@@ -141,6 +152,9 @@ impl ResponseError for PageError {
         .insert_header((header::CACHE_CONTROL, "no-store"));
         if let Self::MethodNotAllowed { allow } = self {
             res.insert_header((header::ALLOW, allow.as_str()));
+        }
+        if let Self::Throttled { retry_after_secs } = self {
+            res.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
         }
         res.body(body)
     }

@@ -17,6 +17,7 @@ use super::{csrf, render};
 use crate::domain::ClientInfo;
 use crate::identity::session_cookie_name;
 use crate::services::login::{self, Credentials};
+use crate::services::throttle::{self, Route};
 use crate::services::{self, sessions};
 use crate::state::AppState;
 
@@ -73,6 +74,7 @@ pub async fn submit(
     LoginForm(form): LoginForm<LoginFields>,
     client: ClientInfo,
 ) -> Result<HttpResponse, PageError> {
+    throttle::admit(&state, Route::AdminLogin, &client).await?;
     let username = form.username.clone();
     let credentials = Credentials {
         username: form.username,

@@ -16,6 +16,7 @@ mod overview;
 mod pager;
 mod roles;
 mod sessions;
+mod throttle;
 mod users;
 
 use actix_web::http::header;
@@ -43,6 +44,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(users::set_roles)
             .service(users::revoke_sessions)
             .service(users::set_disabled)
+            .service(throttle::clear)
             .service(sessions::list)
             .service(sessions::revoke)
             .service(audit::page)

@@ -17,6 +17,7 @@ use crate::domain::{ClientInfo, RoleName};
 use crate::services::audit::AuditView;
 use crate::services::search::{self, UserQuery};
 use crate::services::sessions::{AdminTarget, SessionView};
+use crate::services::throttle::{self, AccountThrottle};
 use crate::services::{self, Paging, admin, roles, sessions};
 use crate::state::AppState;
 
@@ -131,10 +132,12 @@ struct UserPage {
     active_sessions: usize,
     events: Vec<AuditView>,
     is_self: bool,
+    /// Failed-login throttling of the account on this instance.
+    throttle: AccountThrottle,
 }
 
 /// Parses `{id}`; an id that is not a UUID names no user.
-fn parse_id(raw: &str) -> Result<Uuid, PageError> {
+pub(super) fn parse_id(raw: &str) -> Result<Uuid, PageError> {
     Uuid::parse_str(raw).map_err(|_| PageError::NotFound)
 }
 
@@ -168,6 +171,7 @@ pub async fn detail(
         .iter()
         .filter(|s| s.revoked_at.is_none())
         .count();
+    let throttle = throttle::account_state(&state, id, &detail.user.username).await?;
     let chrome = admin.chrome("users");
     let shown = chrome.shown_flash();
     let user = detail.user;
@@ -185,6 +189,7 @@ pub async fn detail(
             active_sessions,
             events: dossier.events,
             is_self,
+            throttle,
         },
         shown,
     )
@@ -192,7 +197,7 @@ pub async fn detail(
 
 /// Back to the user's page: with `done` on success, with the reason when a rule refused the
 /// action; anything else is an error page.
-fn outcome<T>(
+pub(super) fn outcome<T>(
     state: &AppState,
     id: Uuid,
     result: Result<T, services::Error>,
@@ -301,6 +306,7 @@ mod tests {
             active_sessions: 1,
             events: Vec::new(),
             is_self: false,
+            throttle: AccountThrottle::default(),
         };
         let html = page.render().unwrap();
         assert!(html.contains(&format!(r#"action="/admin/sessions/{session_id}/revoke""#)));

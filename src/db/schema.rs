@@ -93,6 +93,7 @@ diesel::table! {
         updated_at -> Timestamptz,
         last_login_at -> Nullable<Timestamptz>,
         sessions_valid_after -> Timestamptz,
+        throttle_cleared_at -> Nullable<Timestamptz>,
     }
 }
 

@@ -10,6 +10,7 @@ use uuid::Uuid;
 use super::Error;
 use super::audit::{self, event};
 use super::sessions;
+use super::throttle::{self, Attempt, Facts};
 use crate::db::models::user::{NewUser, User};
 use crate::db::{self};
 use crate::domain::{ClientInfo, Email, Password, PasswordPolicy, Principal, RoleName, Username};
@@ -200,12 +201,29 @@ pub async fn change_password(
 ) -> Result<(), Error> {
     let user_id = principal.user_id;
     let user = db::run(&state.pool, move |conn| {
-        User::find(conn, user_id)?.ok_or(Error::NotFound)
+        let user = User::find(conn, user_id)?.ok_or(Error::NotFound)?;
+        let cleared_at = User::throttle_cleared_at(conn, user_id)?;
+        Ok::<_, Error>((user, cleared_at))
     })
     .await?;
+    let (user, cleared_at) = user;
+    // A wrong current password counts as a failed login of this name from this address; the
+    // caller is signed in, so the address is the owner's (no account-wide rationing).
+    let attempt = Attempt::new(&user.username, client);
+    let facts = Facts {
+        cleared_at,
+        known_address: true,
+    };
+    throttle::check(state, &attempt, facts, Some(user_id), client).await?;
     let username = Username::parse(&user.username).map_err(Error::Invalid)?;
     let checked = user.password_hash;
-    if !state.hasher.verify(current, Some(checked.clone())).await? {
+    let current_ok = state.hasher.verify(current, Some(checked.clone())).await?;
+    if current_ok {
+        throttle::succeeded(state, &attempt);
+    } else {
+        throttle::failed(state, &attempt, facts);
+    }
+    if !current_ok {
         // A wrong current password on a valid token may be someone else at the keyboard.
         let client = client.clone();
         db::run(&state.pool, move |conn| {

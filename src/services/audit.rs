@@ -28,6 +28,8 @@ pub mod event {
     pub const USER_ENABLED: &str = "user_enabled";
     pub const ROLE_CREATED: &str = "role_created";
     pub const REFRESH_REUSE_DETECTED: &str = "refresh_reuse_detected";
+    pub const LOGIN_THROTTLED: &str = "login_throttled";
+    pub const LOGIN_THROTTLE_CLEARED: &str = "login_throttle_cleared";
 }
 
 /// Every event name the service writes, for the log's filter.
@@ -35,6 +37,8 @@ pub const EVENTS: &[&str] = &[
     event::ADMIN_BOOTSTRAPPED,
     event::LOGIN_FAILED,
     event::LOGIN_SUCCEEDED,
+    event::LOGIN_THROTTLE_CLEARED,
+    event::LOGIN_THROTTLED,
     event::LOGOUT,
     event::PASSWORD_CHANGE_FAILED,
     event::PASSWORD_CHANGED,

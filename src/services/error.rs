@@ -33,6 +33,9 @@ pub enum Error {
     InvalidGrant,
     #[error("not found")]
     NotFound,
+    /// Too many attempts from this address or at this account: refused before any hashing.
+    #[error("throttled")]
+    Throttled { retry_after_secs: u64 },
     /// Too much work queued (password hashing): try again shortly.
     #[error("busy")]
     Busy,

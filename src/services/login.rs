@@ -11,6 +11,7 @@ use uuid::Uuid;
 use super::Error;
 use super::audit::{self, event};
 use super::sessions::{self, DashboardSession};
+use super::throttle::{self, Attempt, Facts};
 use crate::auth::tokens::IssuedAccessToken;
 use crate::db::clock;
 use crate::db::models::session::Session;
@@ -89,7 +90,8 @@ fn record_failure(
 }
 
 /// Checks a name and a password with one shape for every failure: an unknown name costs the same
-/// hash work as a wrong password and both are `InvalidCredentials` (audited). Then refuses a
+/// hash work as a wrong password and both are `InvalidCredentials` (audited); throttling decides
+/// before any hashing, alike for both, and counts the failure. Then refuses a
 /// disabled account, and one without `required_role` when one is required (audited as
 /// well). Returns the user and their roles.
 async fn authenticate(
@@ -100,16 +102,26 @@ async fn authenticate(
 ) -> Result<(User, Vec<String>), Error> {
     let Credentials { username, password } = credentials;
     let name = username.clone();
-    let found = db::run(&state.pool, move |conn| {
+    let attempt = Attempt::new(&username, client);
+    let read = attempt.clone();
+    let (found, facts) = db::run(&state.pool, move |conn| {
         let Some(user) = User::find_by_username(conn, &name)? else {
-            return Ok::<_, Error>(None);
+            return Ok::<_, Error>((None, Facts::default()));
         };
         let roles = User::role_names(conn, user.id)?;
-        Ok(Some((user, roles)))
+        let facts = Facts::read(conn, user.id, &read)?;
+        Ok((Some((user, roles)), facts))
     })
     .await?;
+    let subject = found.as_ref().map(|(u, _)| u.id);
+    throttle::check(state, &attempt, facts, subject, client).await?;
     let stored_hash = found.as_ref().map(|(u, _)| u.password_hash.clone());
     let password_ok = state.hasher.verify(password, stored_hash).await?;
+    if password_ok {
+        throttle::succeeded(state, &attempt);
+    } else {
+        throttle::failed(state, &attempt, facts);
+    }
     let refusal = match &found {
         Some((user, _)) if !password_ok => Err(Some(user.id)),
         None => Err(None),
@@ -177,7 +189,7 @@ fn counted<T>(result: Result<T, Error>) -> Result<T, Error> {
         Ok(_) => Some(LoginOutcome::Success),
         Err(Error::InvalidCredentials | Error::NotPermitted) => Some(LoginOutcome::Failure),
         Err(Error::AccountDisabled) => Some(LoginOutcome::Disabled),
-        Err(Error::Busy) => Some(LoginOutcome::Throttled),
+        Err(Error::Busy | Error::Throttled { .. }) => Some(LoginOutcome::Throttled),
         Err(_) => None,
     };
     if let Some(outcome) = outcome {

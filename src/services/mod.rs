@@ -16,6 +16,7 @@ pub mod refresh;
 pub mod roles;
 pub mod search;
 pub mod sessions;
+pub mod throttle;
 
 pub use error::{Error, Result, log_chain};
 

@@ -184,6 +184,20 @@ pub async fn spawn_admin_app() -> TestApp {
     spawn_app_with(&[("AUTHD_BOOTSTRAP_ADMIN", &format!("{ADMIN}:{PASSWORD}"))]).await
 }
 
+/// Throttling limits no ordinary test reaches.
+const GENEROUS_LIMITS: &[(&str, &str)] = &[
+    ("AUTHD_RATE_IP_PER_MINUTE", "1000000"),
+    ("AUTHD_RATE_IP_BURST", "1000000"),
+    ("AUTHD_LOGIN_MAX_FAILURES", "1000000"),
+];
+
+/// The contract's default throttling limits (an empty value is the default).
+pub const CONTRACT_LIMITS: &[(&str, &str)] = &[
+    ("AUTHD_RATE_IP_PER_MINUTE", ""),
+    ("AUTHD_RATE_IP_BURST", ""),
+    ("AUTHD_LOGIN_MAX_FAILURES", ""),
+];
+
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(&[]).await
 }
@@ -198,6 +212,9 @@ async fn start(db: Arc<TestDb>, env: &[(&str, &str)]) -> TestApp {
         ("DATABASE_URL".to_owned(), db.url()),
         ("AUTHD_BIND".to_owned(), "127.0.0.1:0".to_owned()),
     ]);
+    // Tests log in many times from one address; the throttling tests ask for the contract's
+    // limits ([`CONTRACT_LIMITS`]).
+    vars.extend(GENEROUS_LIMITS.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     vars.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     let config = Config::from_lookup(|k| vars.get(k).cloned()).expect("test configuration");
     let app = Application::build(config)
@@ -379,6 +396,17 @@ impl TestApp {
             .unwrap();
         assert_eq!(res.status(), StatusCode::OK);
         res.json().await.unwrap()
+    }
+
+    /// `POST /api/auth/login` from the client address `ip` (through the trusted local proxy).
+    pub async fn login_from_address(&self, ip: &str, username: &str, password: &str) -> Response {
+        self.client
+            .post(self.url("/api/auth/login"))
+            .header("x-forwarded-for", ip)
+            .json(&json!({ "username": username, "password": password }))
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn post_password(&self, token: &str, body: &Value) -> Response {

@@ -202,6 +202,22 @@ impl Session {
         Ok(rows.into_iter().collect())
     }
 
+    /// Whether the user opened a session from `ip` since `since` (a login that succeeded there).
+    pub fn opened_from(
+        conn: &mut PgConnection,
+        user_id: Uuid,
+        ip: &str,
+        since: DateTime<Utc>,
+    ) -> QueryResult<bool> {
+        diesel::select(diesel::dsl::exists(
+            sessions::table
+                .filter(sessions::user_id.eq(user_id))
+                .filter(sessions::created_at.gt(since))
+                .filter(sessions::ip.eq(ip)),
+        ))
+        .get_result(conn)
+    }
+
     pub fn count_live(conn: &mut PgConnection, now: DateTime<Utc>) -> QueryResult<i64> {
         Self::live(now).count().get_result(conn)
     }

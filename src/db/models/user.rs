@@ -275,6 +275,31 @@ impl User {
             .optional()
     }
 
+    /// When an administrator last cleared the account's login throttling (database time).
+    pub fn throttle_cleared_at(
+        conn: &mut PgConnection,
+        user_id: Uuid,
+    ) -> QueryResult<Option<DateTime<Utc>>> {
+        users::table
+            .find(user_id)
+            .select(users::throttle_cleared_at)
+            .first::<Option<DateTime<Utc>>>(conn)
+            .optional()
+            .map(Option::flatten)
+    }
+
+    /// Stamps "throttling cleared now" with the database's clock; `None`: no such user.
+    pub fn stamp_throttle_cleared(
+        conn: &mut PgConnection,
+        user_id: Uuid,
+    ) -> QueryResult<Option<(String, DateTime<Utc>)>> {
+        diesel::update(users::table.find(user_id))
+            .set(users::throttle_cleared_at.eq(statement_timestamp().nullable()))
+            .returning((users::username, users::throttle_cleared_at.assume_not_null()))
+            .get_result(conn)
+            .optional()
+    }
+
     pub fn count_with_role(conn: &mut PgConnection, role: &str) -> QueryResult<i64> {
         user_roles::table
             .inner_join(roles::table)
