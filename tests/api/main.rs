@@ -23,5 +23,6 @@ mod refresh;
 mod register;
 mod sessions;
 mod shutdown;
+mod throttle;
 mod tokens;
 mod verify;
