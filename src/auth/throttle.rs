@@ -102,7 +102,12 @@ impl Backoff {
     fn block_for(&self, failures: u32) -> Option<TimeDelta> {
         let beyond = failures.checked_sub(self.free)?;
         let factor = 1_i32.checked_shl(beyond.min(30)).unwrap_or(i32::MAX);
-        Some(self.base.checked_mul(factor).unwrap_or(self.max).min(self.max))
+        Some(
+            self.base
+                .checked_mul(factor)
+                .unwrap_or(self.max)
+                .min(self.max),
+        )
     }
 }
 
@@ -231,8 +236,7 @@ impl<K: Hash + Eq + Clone> FailureLog<K> {
     /// Counts one failure of `key`.
     pub fn fail(&self, key: K, now: DateTime<Utc>, void_before: Option<DateTime<Utc>>) {
         let mut entries = self.lock();
-        if self.live(&mut entries, &key, now, void_before).is_none() && entries.len() >= self.cap
-        {
+        if self.live(&mut entries, &key, now, void_before).is_none() && entries.len() >= self.cap {
             self.make_room(&mut entries, now);
         }
         let entry = entries.entry(key).or_insert(Entry {

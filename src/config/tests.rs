@@ -29,7 +29,11 @@ fn defaults_match_the_contract() {
     assert_eq!(c.purge_interval_secs, 3_600);
     let t = c.throttle;
     assert_eq!(
-        (t.ip_per_minute.get(), t.ip_burst.get(), t.login_max_failures.get()),
+        (
+            t.ip_per_minute.get(),
+            t.ip_burst.get(),
+            t.login_max_failures.get()
+        ),
         (60, 20, 5)
     );
 }

@@ -29,7 +29,12 @@ fn count(
         .ok()
         .filter(|n| *n <= max)
         .and_then(NonZeroU32::new)
-        .ok_or_else(|| err(name, format!("expected a whole number from 1 to {max}, got {v:?}")))
+        .ok_or_else(|| {
+            err(
+                name,
+                format!("expected a whole number from 1 to {max}, got {v:?}"),
+            )
+        })
 }
 
 impl ThrottleConfig {

@@ -124,7 +124,11 @@ impl Route {
 /// The address a client is throttled by: IPv6 by its /64 (one subscriber's whole network), an
 /// unknown address as the unspecified one (all such clients share a bucket).
 fn address_of(client: &ClientInfo) -> IpAddr {
-    match client.ip.as_deref().and_then(|ip| ip.parse::<IpAddr>().ok()) {
+    match client
+        .ip
+        .as_deref()
+        .and_then(|ip| ip.parse::<IpAddr>().ok())
+    {
         Some(IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() => {
             let bits = u128::from(v6) & !((1u128 << 64) - 1);
             IpAddr::V6(Ipv6Addr::from(bits))
@@ -170,7 +174,11 @@ pub async fn admit(state: &AppState, route: Route, client: &ClientInfo) -> Resul
     if route.is_login() {
         telemetry::login(LoginOutcome::Throttled);
     }
-    if state.throttle.address_notes.note_refusal(address, Utc::now()) {
+    if state
+        .throttle
+        .address_notes
+        .note_refusal(address, Utc::now())
+    {
         let detail = json!({ "scope": "address", "route": route.as_str() });
         audit_throttled(state, None, client, detail).await?;
     }
@@ -367,7 +375,8 @@ pub async fn clear(
     let (actor, client_owned) = (admin.user_id, client.clone());
     let username = db::run(&state.pool, move |conn| {
         conn.transaction(|conn| {
-            let (username, at) = User::stamp_throttle_cleared(conn, user_id)?.ok_or(Error::NotFound)?;
+            let (username, at) =
+                User::stamp_throttle_cleared(conn, user_id)?.ok_or(Error::NotFound)?;
             audit::record(
                 conn,
                 audit::Entry {

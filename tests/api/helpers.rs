@@ -214,7 +214,11 @@ async fn start(db: Arc<TestDb>, env: &[(&str, &str)]) -> TestApp {
     ]);
     // Tests log in many times from one address; the throttling tests ask for the contract's
     // limits ([`CONTRACT_LIMITS`]).
-    vars.extend(GENEROUS_LIMITS.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    vars.extend(
+        GENEROUS_LIMITS
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string())),
+    );
     vars.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     let config = Config::from_lookup(|k| vars.get(k).cloned()).expect("test configuration");
     let app = Application::build(config)

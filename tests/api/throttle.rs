@@ -63,7 +63,9 @@ fn throttled_events(app: &TestApp, scope: &str) -> i64 {
 
 /// The user page's throttling card (the audit table below it names addresses too).
 fn throttling_section(page: &str) -> &str {
-    let start = page.find(r#"id="throttling""#).expect("a throttling section");
+    let start = page
+        .find(r#"id="throttling""#)
+        .expect("a throttling section");
     let rest = &page[start..];
     &rest[..rest.find("</section>").unwrap()]
 }
@@ -77,7 +79,10 @@ async fn forty_wrong_passwords_from_one_address_get_429s_with_retry_after() {
         assert_problem(res, 401, "invalid_credentials").await;
     }
     let first = assert_throttled(app.login_from_address(ATTACKER, "alice", WRONG).await).await;
-    assert!((25..=30).contains(&first), "backoff starts near 30 s: {first}");
+    assert!(
+        (25..=30).contains(&first),
+        "backoff starts near 30 s: {first}"
+    );
     for _ in 6..40 {
         assert_throttled(app.login_from_address(ATTACKER, "alice", WRONG).await).await;
     }
@@ -246,7 +251,9 @@ async fn the_user_page_shows_the_throttled_address_and_clear_lifts_it_on_every_i
         for _ in 0..6 {
             instance.login_from_address(ATTACKER, "alice", WRONG).await;
         }
-        let res = instance.login_from_address(ATTACKER, "alice", PASSWORD).await;
+        let res = instance
+            .login_from_address(ATTACKER, "alice", PASSWORD)
+            .await;
         assert_throttled(res).await;
     }
 
@@ -255,7 +262,10 @@ async fn the_user_page_shows_the_throttled_address_and_clear_lifts_it_on_every_i
     let path = format!("/admin/users/{}", alice.id);
     let page = b.html(&path).await;
     let section = throttling_section(&page);
-    assert!(section.contains(ATTACKER), "the page names the address: {section}");
+    assert!(
+        section.contains(ATTACKER),
+        "the page names the address: {section}"
+    );
     assert!(section.contains("throttled"));
     let res = b
         .post(
@@ -271,7 +281,9 @@ async fn the_user_page_shows_the_throttled_address_and_clear_lifts_it_on_every_i
     assert_eq!(app.audit_count("login_throttle_cleared"), 1);
 
     for instance in [&app, &other] {
-        let res = instance.login_from_address(ATTACKER, "alice", PASSWORD).await;
+        let res = instance
+            .login_from_address(ATTACKER, "alice", PASSWORD)
+            .await;
         assert_eq!(res.status(), StatusCode::OK);
     }
 }

@@ -164,4 +164,18 @@ expect "dashboard login through nginx" 303 "$(status -c "$jar" -b "$jar" -X POST
     --data-urlencode "csrf_token=$csrf")"
 expect "dashboard page through nginx" 200 "$(status -b "$jar" "$edge/admin/users")"
 
+# Last (it empties the buckets of 127.0.0.1): a burst of unauthenticated POSTs is cut short by
+# nginx's limit_req with 429 (nginx's own HTML answer, not authd's problem+json).
+nginx_429=0
+for _ in $(seq 1 40); do
+    answer=$(curl -s -o /dev/null -w '%{http_code} %{content_type}' -X POST "$edge/api/auth/refresh" \
+        -H "$J" -d '{"refresh_token":"not-a-token"}')
+    [[ $answer == "429 text/html"* ]] && nginx_429=$((nginx_429 + 1))
+done
+checks=$((checks + 1))
+((nginx_429 >= 10)) || fail "nginx answers 429 to a refresh burst: only $nginx_429 of 40"
+expect "nginx answers 429 to a login burst" 429 "$(status -X POST "$edge/api/auth/login" -H "$J" \
+    -d '{"username":"alice","password":"whatever it is"}')"
+expect "the sign-in form still loads after the burst" 200 "$(status "$edge/admin/login")"
+
 say "all $checks checks passed (nginx $("$nginx_bin" -v 2>&1 | sed 's/.*\///'))"

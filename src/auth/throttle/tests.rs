@@ -35,7 +35,10 @@ fn a_bucket_refuses_beyond_its_burst_and_refills() {
         assert!(bucket.take(&"a").is_ok());
     }
     let wait = bucket.take(&"a").unwrap_err();
-    assert!(wait <= Duration::from_secs(1) && wait > Duration::ZERO, "{wait:?}");
+    assert!(
+        wait <= Duration::from_secs(1) && wait > Duration::ZERO,
+        "{wait:?}"
+    );
     assert!(bucket.take(&"b").is_ok(), "another key has its own bucket");
     clock.advance(Duration::from_secs(1));
     assert!(bucket.take(&"a").is_ok());
@@ -80,11 +83,17 @@ fn failures_beyond_the_free_ones_block_with_growing_waits() {
     let first = log.blocked(&"k", now, None).unwrap();
     assert!(first.first);
     assert_eq!(first.wait, Duration::from_secs(30));
-    assert!(!log.blocked(&"k", now, None).unwrap().first, "reported once");
+    assert!(
+        !log.blocked(&"k", now, None).unwrap().first,
+        "reported once"
+    );
     now += TimeDelta::seconds(31);
     assert_eq!(log.blocked(&"k", now, None), None);
     log.fail("k", now, None);
-    assert_eq!(log.blocked(&"k", now, None).unwrap().wait, Duration::from_secs(60));
+    assert_eq!(
+        log.blocked(&"k", now, None).unwrap().wait,
+        Duration::from_secs(60)
+    );
     for _ in 0..20 {
         log.fail("k", now, None);
     }
@@ -102,8 +111,15 @@ fn failures_cleared_or_voided_or_expired_are_forgotten() {
     for _ in 0..6 {
         log.fail("k", now, None);
     }
-    assert!(log.blocked(&"k", now, Some(now - TimeDelta::seconds(1))).is_some());
-    assert_eq!(log.blocked(&"k", now, Some(now)), None, "cleared after them");
+    assert!(
+        log.blocked(&"k", now, Some(now - TimeDelta::seconds(1)))
+            .is_some()
+    );
+    assert_eq!(
+        log.blocked(&"k", now, Some(now)),
+        None,
+        "cleared after them"
+    );
     for _ in 0..6 {
         log.fail("k", now, None);
     }
@@ -124,5 +140,9 @@ fn a_full_failure_log_stays_within_its_cap() {
         log.fail(key, now + TimeDelta::milliseconds(key), None);
     }
     assert!(log.len() <= 1_000, "{}", log.len());
-    assert_eq!(log.failures(&4_999, now + TimeDelta::seconds(5), None), 1, "newest kept");
+    assert_eq!(
+        log.failures(&4_999, now + TimeDelta::seconds(5), None),
+        1,
+        "newest kept"
+    );
 }

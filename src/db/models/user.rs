@@ -295,7 +295,10 @@ impl User {
     ) -> QueryResult<Option<(String, DateTime<Utc>)>> {
         diesel::update(users::table.find(user_id))
             .set(users::throttle_cleared_at.eq(statement_timestamp().nullable()))
-            .returning((users::username, users::throttle_cleared_at.assume_not_null()))
+            .returning((
+                users::username,
+                users::throttle_cleared_at.assume_not_null(),
+            ))
             .get_result(conn)
             .optional()
     }
