@@ -27,6 +27,9 @@ pub enum PageError {
     Unavailable,
     #[error("too many requests")]
     Busy,
+    /// Password checks waited too long under a flood and were dropped.
+    #[error("overloaded")]
+    Overloaded { retry_after_secs: u64 },
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -41,6 +44,7 @@ impl From<services::Error> for PageError {
             }
             E::NotFound => Self::NotFound,
             E::Busy => Self::Busy,
+            E::Overloaded { retry_after_secs } => Self::Overloaded { retry_after_secs },
             e if e.is_unavailable() => Self::Unavailable,
             E::Store(s) => Self::Internal(Box::new(s)),
             E::Internal(cause) => Self::Internal(cause),
@@ -89,7 +93,7 @@ impl ResponseError for PageError {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
-            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable | Self::Overloaded { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Busy => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -117,6 +121,9 @@ impl ResponseError for PageError {
             }
             Self::Unavailable => "The database cannot be reached right now. Try again in a moment.",
             Self::Busy => "Too many sign-ins are being checked right now. Try again in a moment.",
+            Self::Overloaded { .. } => {
+                "Sign-ins are taking too long to check right now. Try again in a few seconds."
+            }
             _ => "Something went wrong on our side. It has been logged.",
         };
         let page = ErrorPage {
@@ -139,8 +146,17 @@ impl ResponseError for PageError {
             HeaderValue::from_static("text/html; charset=utf-8"),
         ))
         .insert_header((header::CACHE_CONTROL, "no-store"));
-        if let Self::MethodNotAllowed { allow } = self {
-            res.insert_header((header::ALLOW, allow.as_str()));
+        match self {
+            Self::MethodNotAllowed { allow } => {
+                res.insert_header((header::ALLOW, allow.as_str()));
+            }
+            Self::Busy => {
+                res.insert_header((header::RETRY_AFTER, "1"));
+            }
+            Self::Overloaded { retry_after_secs } => {
+                res.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+            }
+            _ => {}
         }
         res.body(body)
     }

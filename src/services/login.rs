@@ -16,7 +16,7 @@ use crate::db::clock;
 use crate::db::models::session::Session;
 use crate::db::models::user::User;
 use crate::db::{self};
-use crate::domain::{ClientInfo, RoleName, Username};
+use crate::domain::{ClientInfo, Password, RoleName, Username};
 use crate::state::AppState;
 use crate::telemetry::{self, LoginOutcome};
 
@@ -109,7 +109,11 @@ async fn authenticate(
     })
     .await?;
     let stored_hash = found.as_ref().map(|(u, _)| u.password_hash.clone());
-    let password_ok = state.hasher.verify(password, stored_hash).await?;
+    let typed = Password::candidates(password);
+    let password_ok = state
+        .hasher
+        .verify(typed, stored_hash, client.into())
+        .await?;
     let refusal = match &found {
         Some((user, _)) if !password_ok => Err(Some(user.id)),
         None => Err(None),
