@@ -68,7 +68,7 @@ impl Password {
         }
         if password.chars().all(is_invisible) {
             return Err(
-                "password must contain visible characters: it is only spaces, \
+                "password must contain visible characters: it is only whitespace, \
                         invisible or formatting characters"
                     .into(),
             );
