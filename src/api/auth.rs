@@ -50,7 +50,11 @@ pub struct RegisterBody {
         (status = 400, description = "`invalid_request`: the body is malformed, or the username, \
             password or email breaks a rule (`detail` says which).", body = Problem),
         (status = 409, description = "`username_taken` or `email_taken`.", body = Problem),
-        (status = 429, description = "`rate_limited`: too many password checks are waiting.",
+        (status = 429, description = "`rate_limited`: too many password checks are waiting, \
+            or this address has its share of them in flight.",
+            body = Problem, headers(("Retry-After" = u64, description = "seconds"))),
+        (status = 503, description = "`service_unavailable`: the password check waited too long \
+            for a hashing thread and was dropped (or the database is unreachable).",
             body = Problem, headers(("Retry-After" = u64, description = "seconds"))),
     )
 )]
@@ -93,7 +97,11 @@ pub struct LoginBody {
             (one answer for both).", body = Problem),
         (status = 403, description = "`account_disabled`: the password was right, the account \
             is disabled.", body = Problem),
-        (status = 429, description = "`rate_limited`: too many password checks are waiting.",
+        (status = 429, description = "`rate_limited`: too many password checks are waiting, \
+            or this address has its share of them in flight.",
+            body = Problem, headers(("Retry-After" = u64, description = "seconds"))),
+        (status = 503, description = "`service_unavailable`: the password check waited too long \
+            for a hashing thread and was dropped (or the database is unreachable).",
             body = Problem, headers(("Retry-After" = u64, description = "seconds"))),
     )
 )]
@@ -261,7 +269,11 @@ pub struct PasswordBody {
         (status = 401, description = "`invalid_token` (with `WWW-Authenticate`), or \
             `invalid_credentials`: `current_password` is wrong (without `WWW-Authenticate`).",
             body = Problem),
-        (status = 429, description = "`rate_limited`: too many password checks are waiting.",
+        (status = 429, description = "`rate_limited`: too many password checks are waiting, \
+            or this address has its share of them in flight.",
+            body = Problem, headers(("Retry-After" = u64, description = "seconds"))),
+        (status = 503, description = "`service_unavailable`: the password check waited too long \
+            for a hashing thread and was dropped (or the database is unreachable).",
             body = Problem, headers(("Retry-After" = u64, description = "seconds"))),
     )
 )]

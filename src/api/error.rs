@@ -252,3 +252,23 @@ impl ResponseError for ApiError {
         res.body(serde_json::to_vec(&body).unwrap_or_default())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::passwords::HashError;
+
+    #[test]
+    fn a_password_check_past_its_deadline_is_503_with_retry_after() {
+        let res = ApiError::from(services::Error::from(HashError::Overdue)).error_response();
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(res.headers().get(header::RETRY_AFTER).unwrap(), "5");
+    }
+
+    #[test]
+    fn an_address_past_its_share_is_429_with_retry_after() {
+        let res = ApiError::from(services::Error::from(HashError::Crowded)).error_response();
+        assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(res.headers().get(header::RETRY_AFTER).unwrap(), "1");
+    }
+}

@@ -161,3 +161,19 @@ impl ResponseError for PageError {
         res.body(body)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::passwords::HashError;
+
+    #[test]
+    fn a_sign_in_past_its_deadline_is_a_503_page_with_retry_after() {
+        let res = PageError::from(services::Error::from(HashError::Overdue)).error_response();
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(res.headers().get(header::RETRY_AFTER).unwrap(), "5");
+        let crowded = PageError::from(services::Error::from(HashError::Crowded)).error_response();
+        assert_eq!(crowded.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(crowded.headers().get(header::RETRY_AFTER).unwrap(), "1");
+    }
+}
