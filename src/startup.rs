@@ -15,7 +15,7 @@ use actix_web::{App, HttpServer, web};
 use crate::access;
 use crate::api;
 use crate::auth::form_tokens::{self, FormTokenKey};
-use crate::auth::passwords::Hasher;
+use crate::auth::passwords::{Hasher, Limits};
 use crate::auth::revocation::Revocation;
 use crate::auth::tokens::{LEEWAY_SECS, TokenService};
 use crate::config::{Config, JwtAlg};
@@ -125,7 +125,8 @@ pub async fn build_state(config: Config) -> Result<AppState, StartupError> {
 
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let queue = config.hash_queue.unwrap_or(HASH_QUEUE_PER_CORE * cores);
-    let hasher = Hasher::new(cores, queue).map_err(|e| StartupError::Other(e.to_string()))?;
+    let limits = Limits::new(cores, queue, config.hash_priority);
+    let hasher = Hasher::new(limits).map_err(|e| StartupError::Other(e.to_string()))?;
     let tokens = TokenService::new(
         keys,
         config.issuer.clone(),

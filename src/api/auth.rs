@@ -55,6 +55,9 @@ pub struct RegisterBody {
             many failed logins for this account, or too many password checks waiting; decided \
             before any password is checked.",
             body = Problem, headers(("Retry-After" = u64, description = "whole seconds"))),
+        (status = 503, description = "`service_unavailable`: the password check waited too long \
+            for a hashing thread and was dropped (or the database is unreachable).",
+            body = Problem, headers(("Retry-After" = u64, description = "seconds"))),
     )
 )]
 #[post("/api/auth/register")]
@@ -101,6 +104,9 @@ pub struct LoginBody {
             many failed logins for this account, or too many password checks waiting; decided \
             before any password is checked.",
             body = Problem, headers(("Retry-After" = u64, description = "whole seconds"))),
+        (status = 503, description = "`service_unavailable`: the password check waited too long \
+            for a hashing thread and was dropped (or the database is unreachable).",
+            body = Problem, headers(("Retry-After" = u64, description = "seconds"))),
     )
 )]
 #[post("/api/auth/login")]
@@ -275,6 +281,9 @@ pub struct PasswordBody {
             many failed logins for this account, or too many password checks waiting; decided \
             before any password is checked.",
             body = Problem, headers(("Retry-After" = u64, description = "whole seconds"))),
+        (status = 503, description = "`service_unavailable`: the password check waited too long \
+            for a hashing thread and was dropped (or the database is unreachable).",
+            body = Problem, headers(("Retry-After" = u64, description = "seconds"))),
     )
 )]
 #[post("/api/auth/password")]

@@ -42,6 +42,9 @@ pub enum ApiError {
     RateLimited { retry_after_secs: u64 },
     #[error("service unavailable")]
     ServiceUnavailable(#[source] services::Error),
+    /// Up but overloaded: the work was dropped undone; try again after a while.
+    #[error("overloaded")]
+    Overloaded { retry_after_secs: u64 },
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -116,7 +119,7 @@ impl ApiError {
             Self::RoleExists => C::RoleExists,
             Self::PayloadTooLarge => C::PayloadTooLarge,
             Self::RateLimited { .. } => C::RateLimited,
-            Self::ServiceUnavailable(_) => C::ServiceUnavailable,
+            Self::ServiceUnavailable(_) | Self::Overloaded { .. } => C::ServiceUnavailable,
             Self::Internal(_) => C::Internal,
         }
     }
@@ -145,6 +148,9 @@ impl ApiError {
                 format!("too many requests; retry after {retry_after_secs} s")
             }
             Self::ServiceUnavailable(_) => "the database is unreachable; try again shortly".into(),
+            Self::Overloaded { retry_after_secs } => {
+                format!("too many password checks are waiting; retry after {retry_after_secs} s")
+            }
             Self::Internal(_) => "an unexpected error occurred".into(),
         }
     }
@@ -168,6 +174,7 @@ impl From<services::Error> for ApiError {
                 retry_after_secs: 1,
             },
             E::Throttled { retry_after_secs } => Self::RateLimited { retry_after_secs },
+            E::Overloaded { retry_after_secs } => Self::Overloaded { retry_after_secs },
             e if e.is_unavailable() => Self::ServiceUnavailable(e),
             E::Store(s) => Self::internal(s),
             E::Internal(cause) => Self::Internal(cause),
@@ -200,7 +207,9 @@ impl ResponseError for ApiError {
             Self::UsernameTaken | Self::EmailTaken | Self::RoleExists => StatusCode::CONFLICT,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::ServiceUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::ServiceUnavailable(_) | Self::Overloaded { .. } => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -232,7 +241,7 @@ impl ResponseError for ApiError {
                     HeaderValue::from_static(r#"Bearer realm="authd", error="invalid_token""#),
                 ));
             }
-            Self::RateLimited { retry_after_secs } => {
+            Self::RateLimited { retry_after_secs } | Self::Overloaded { retry_after_secs } => {
                 res.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
             }
             Self::MethodNotAllowed { allow } => {
@@ -242,5 +251,25 @@ impl ResponseError for ApiError {
         }
         // Serializing this struct cannot fail; fall back to an empty body rather than panic.
         res.body(serde_json::to_vec(&body).unwrap_or_default())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::passwords::HashError;
+
+    #[test]
+    fn a_password_check_past_its_deadline_is_503_with_retry_after() {
+        let res = ApiError::from(services::Error::from(HashError::Overdue)).error_response();
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(res.headers().get(header::RETRY_AFTER).unwrap(), "5");
+    }
+
+    #[test]
+    fn an_address_past_its_share_is_429_with_retry_after() {
+        let res = ApiError::from(services::Error::from(HashError::Crowded)).error_response();
+        assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(res.headers().get(header::RETRY_AFTER).unwrap(), "1");
     }
 }

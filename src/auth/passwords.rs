@@ -7,20 +7,32 @@
 //! - the queue in front of the pool is bounded: a login flood beyond it is answered at once with
 //!   429 and `Retry-After` instead of piling up work for clients that have long gone, and a queued
 //!   job whose client disconnected is skipped;
-//! - the hashing threads run under SCHED_IDLE (Linux) so token verification and every other
-//!   request preempt them at once, while logins still use every otherwise idle cycle.
+//! - one client address holds at most its share of the queue (`share.rs`), so one flooding host
+//!   cannot shut everyone else out;
+//! - a job that waited longer than its deadline is refused (503), not hashed for a client that
+//!   has most likely given up;
+//! - the hashing threads run at a lower priority than the threads answering requests (by
+//!   default nice 10, see `config::HashPriority`), so token verification stays fast under a
+//!   login flood while logins still progress under a verification flood.
+
+mod priority;
+mod share;
+mod workspace;
+
+pub use share::Requester;
+pub use workspace::{Workspace, hash_blocking};
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
-use argon2::{Algorithm, Argon2, Block, Params, Version};
 use tokio::sync::oneshot;
 
-use super::secrets::constant_time_eq;
+use crate::config::HashPriority;
 use crate::telemetry;
+use share::Shares;
+use workspace::err;
 
 #[derive(Debug, thiserror::Error)]
 pub enum HashError {
@@ -28,86 +40,50 @@ pub enum HashError {
     Hash(String),
     #[error("too many password checks waiting")]
     Busy,
+    /// The client's address holds its whole share of the queue already.
+    #[error("too many password checks waiting for this address")]
+    Crowded,
+    /// The job waited for a thread longer than its deadline and was not hashed.
+    #[error("the password check waited too long for a hashing thread")]
+    Overdue,
     #[error("the hashing pool has stopped")]
     Stopped,
 }
 
-/// The parameters new hashes get: argon2id, m=19456 KiB, t=2, p=1 (OWASP's recommendation).
-fn params() -> Params {
-    Params::default()
+/// How long a job may wait for a thread before it is refused instead of hashed. The normal wait
+/// is the queue times ~12 ms over the threads (64 x 12 ms / 2 = 0.4 s on two cores); a job
+/// that waited 5 s finds the machine starved, and its client has likely given up or retried.
+pub const QUEUE_DEADLINE: Duration = Duration::from_secs(5);
+
+/// How long past its deadline a caller waits for a job a thread has started: a started job
+/// finishes within milliseconds, so only a stalled pool runs out this margin.
+const ANSWER_MARGIN: Duration = Duration::from_secs(1);
+
+/// What a hashing pool is allowed.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub threads: usize,
+    /// Jobs that may wait for a thread.
+    pub queue: usize,
+    /// A job that waited longer is refused (`HashError::Overdue`).
+    pub deadline: Duration,
+    pub priority: HashPriority,
 }
 
-/// Stored hashes asking for more memory than this are refused rather than honoured.
-const MAX_MEMORY_KIB: u32 = 256 * 1024;
-
-fn err(e: impl std::fmt::Display) -> HashError {
-    HashError::Hash(e.to_string())
-}
-
-/// A hashing thread's reusable working memory.
-#[derive(Default)]
-pub struct Workspace {
-    blocks: Vec<Block>,
-}
-
-impl Workspace {
-    fn blocks(&mut self, params: &Params) -> &mut [Block] {
-        let needed = params.block_count();
-        if self.blocks.len() < needed {
-            self.blocks.resize(needed, Block::default());
+impl Limits {
+    pub fn new(threads: usize, queue: usize, priority: HashPriority) -> Self {
+        Self {
+            threads: threads.max(1),
+            queue: queue.max(1),
+            deadline: QUEUE_DEADLINE,
+            priority,
         }
-        &mut self.blocks[..needed]
     }
 
-    /// A PHC string (`$argon2id$v=19$m=19456,t=2,p=1$salt$hash`) for `password`.
-    pub fn hash(&mut self, password: &[u8]) -> Result<String, HashError> {
-        let params = params();
-        let mut salt = [0u8; 16];
-        aws_lc_rs::rand::fill(&mut salt).map_err(err)?;
-        let mut out = [0u8; 32];
-        Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone())
-            .hash_password_into_with_memory(password, &salt, &mut out, self.blocks(&params))
-            .map_err(err)?;
-        let phc = PasswordHash {
-            algorithm: Algorithm::Argon2id.ident(),
-            version: Some(Version::V0x13.into()),
-            params: ParamsString::try_from(&params).map_err(err)?,
-            salt: Some(Salt::new(&salt).map_err(err)?),
-            hash: Some(Output::new(&out).map_err(err)?),
-        };
-        Ok(phc.to_string())
+    /// Jobs one client address may have queued or running: an eighth of the queue, at least 2.
+    pub fn share(&self) -> usize {
+        (self.queue / 8).max(2)
     }
-
-    /// Whether `password` matches the PHC string `stored` (with the parameters stored in it).
-    pub fn verify(&mut self, password: &[u8], stored: &str) -> Result<bool, HashError> {
-        let parsed = PasswordHash::new(stored).map_err(err)?;
-        let algorithm = Algorithm::try_from(parsed.algorithm.as_str()).map_err(err)?;
-        let version = parsed
-            .version
-            .map(Version::try_from)
-            .transpose()
-            .map_err(err)?
-            .unwrap_or_default();
-        let params = Params::try_from(&parsed).map_err(err)?;
-        if params.m_cost() > MAX_MEMORY_KIB {
-            return Err(HashError::Hash(
-                "stored hash asks for too much memory".into(),
-            ));
-        }
-        let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
-            return Err(HashError::Hash("stored hash lacks salt or output".into()));
-        };
-        let mut out = vec![0u8; expected.len()];
-        Argon2::new(algorithm, version, params.clone())
-            .hash_password_into_with_memory(password, salt.as_ref(), &mut out, self.blocks(&params))
-            .map_err(err)?;
-        Ok(constant_time_eq(&out, expected.as_bytes()))
-    }
-}
-
-/// Hashes on the calling thread: for the command line and start-up, never for a request.
-pub fn hash_blocking(password: &str) -> Result<String, HashError> {
-    Workspace::default().hash(password.as_bytes())
 }
 
 enum Job {
@@ -115,17 +91,48 @@ enum Job {
         password: String,
         reply: oneshot::Sender<Result<String, HashError>>,
     },
+    /// Matches when any of `candidates` matches; every one is tried when none does, so the cost
+    /// depends only on how many there are (and on nothing the stored hash says).
     Verify {
-        password: String,
+        candidates: Vec<String>,
         stored: String,
         reply: oneshot::Sender<Result<bool, HashError>>,
     },
 }
 
-/// A job and when it joined the queue.
+impl Job {
+    fn refuse(self, e: HashError) {
+        match self {
+            Self::Hash { reply, .. } => drop(reply.send(Err(e))),
+            Self::Verify { reply, .. } => drop(reply.send(Err(e))),
+        }
+    }
+
+    fn run(self, workspace: &mut Workspace) {
+        match self {
+            Self::Hash { password, reply } => {
+                if !reply.is_closed() {
+                    let _ = reply.send(workspace.hash(password.as_bytes()));
+                }
+            }
+            Self::Verify {
+                candidates,
+                stored,
+                reply,
+            } => {
+                if !reply.is_closed() {
+                    let _ = reply.send(workspace.verify_any(&candidates, &stored));
+                }
+            }
+        }
+    }
+}
+
+/// A job, when it joined the queue, and how long it may wait there.
 struct Queued {
     job: Job,
     since: Instant,
+    deadline: Duration,
 }
 
 /// Jobs in the queue, not yet taken by a thread (the channel cannot tell its length).
@@ -146,87 +153,79 @@ impl Depth {
 pub struct Hasher {
     queue: SyncSender<Queued>,
     depth: Arc<Depth>,
+    shares: Arc<Shares>,
+    deadline: Duration,
     /// Verified against when the username is unknown, so that answer costs the same as a wrong
     /// password.
     dummy_hash: Arc<str>,
 }
 
-/// Puts the calling thread in the idle scheduling class: it runs only on CPU time that nothing
-/// else wants (Linux; elsewhere the priority is left as it is).
-fn lower_priority() {
-    #[cfg(target_os = "linux")]
-    {
-        let param = libc::sched_param { sched_priority: 0 };
-        // SAFETY: `param` is a valid sched_param for the call's duration; pid 0 is this thread.
-        let rc = unsafe { libc::sched_setscheduler(0, libc::SCHED_IDLE, &param) };
-        if rc != 0 {
-            log::debug!("could not move the hashing thread to SCHED_IDLE");
-        }
-    }
-}
-
-fn worker(jobs: Arc<Mutex<Receiver<Queued>>>, depth: Arc<Depth>) {
-    lower_priority();
+fn worker(jobs: Arc<Mutex<Receiver<Queued>>>, depth: Arc<Depth>, priority: HashPriority) {
+    priority::apply(priority);
     let mut workspace = Workspace::default();
     loop {
         // The lock is held only while taking a job, never while hashing.
-        let job = match jobs.lock() {
+        let taken = match jobs.lock() {
             Ok(rx) => rx.recv(),
             Err(poisoned) => poisoned.into_inner().recv(),
         };
-        let job = job.map(|Queued { job, since }| {
-            depth.sub();
-            telemetry::hash_wait(since.elapsed());
-            job
-        });
-        match job {
-            Ok(Job::Hash { password, reply }) => {
-                if !reply.is_closed() {
-                    let _ = reply.send(workspace.hash(password.as_bytes()));
-                }
-            }
-            Ok(Job::Verify {
-                password,
-                stored,
-                reply,
-            }) => {
-                if !reply.is_closed() {
-                    let _ = reply.send(workspace.verify(password.as_bytes(), &stored));
-                }
-            }
-            Err(_) => return,
+        let Ok(Queued {
+            job,
+            since,
+            deadline,
+        }) = taken
+        else {
+            return;
+        };
+        depth.sub();
+        let waited = since.elapsed();
+        telemetry::hash_wait(waited);
+        if waited >= deadline {
+            job.refuse(HashError::Overdue);
+        } else {
+            job.run(&mut workspace);
         }
     }
 }
 
 impl Hasher {
-    /// `threads` hashing threads behind a queue of `queue` waiting jobs.
-    pub fn new(threads: usize, queue: usize) -> Result<Self, HashError> {
+    pub fn new(limits: Limits) -> Result<Self, HashError> {
         let mut random = [0u8; 24];
         aws_lc_rs::rand::fill(&mut random).map_err(err)?;
         let dummy = Workspace::default().hash(&random)?;
-        let (tx, rx) = sync_channel(queue);
+        let (tx, rx) = sync_channel(limits.queue);
         let rx = Arc::new(Mutex::new(rx));
         let depth = Arc::new(Depth::default());
-        for i in 0..threads.max(1) {
+        for i in 0..limits.threads {
             let (rx, depth) = (rx.clone(), depth.clone());
             std::thread::Builder::new()
                 .name(format!("argon2-{i}"))
-                .spawn(move || worker(rx, depth))
+                .spawn(move || worker(rx, depth, limits.priority))
                 .map_err(err)?;
         }
         Ok(Self {
             queue: tx,
             depth,
+            shares: Shares::new(limits.share()),
+            deadline: limits.deadline,
             dummy_hash: dummy.into(),
         })
+    }
+
+    /// Jobs one client address may have queued or running.
+    pub fn share(&self) -> usize {
+        self.shares.cap()
     }
 
     fn submit(&self, job: Job) -> Result<(), HashError> {
         // Counted before it is sent, so a thread taking it at once never counts below zero.
         self.depth.add();
-        let since = Instant::now();
-        self.queue.try_send(Queued { job, since }).map_err(|e| {
+        let queued = Queued {
+            job,
+            since: Instant::now(),
+            deadline: self.deadline,
+        };
+        self.queue.try_send(queued).map_err(|e| {
             self.depth.sub();
             match e {
                 TrySendError::Full(_) => HashError::Busy,
@@ -235,50 +234,97 @@ impl Hasher {
         })
     }
 
-    pub async fn hash(&self, password: String) -> Result<String, HashError> {
+    /// Queues the job `make` builds within `requester`'s share and waits for its answer.
+    async fn run<T>(
+        &self,
+        requester: Requester<'_>,
+        make: impl FnOnce(oneshot::Sender<Result<T, HashError>>) -> Job,
+    ) -> Result<T, HashError> {
+        // Held until the answer is in (or this future is dropped with its client).
+        let _slot = self.shares.take(requester).ok_or(HashError::Crowded)?;
         let (reply, answer) = oneshot::channel();
-        self.submit(Job::Hash { password, reply })?;
-        answer.await.map_err(|_| HashError::Stopped)?
+        self.submit(make(reply))?;
+        // The threads refuse a job past its deadline; this bounds the wait when they are stalled
+        // altogether. Dropping `answer` makes a thread skip the job.
+        match tokio::time::timeout(self.deadline + ANSWER_MARGIN, answer).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(_)) => Err(HashError::Stopped),
+            Err(_) => Err(HashError::Overdue),
+        }
     }
 
-    /// `stored` is `None` for an unknown user: the dummy hash is checked instead and the answer is
-    /// `false`, after the same work.
-    pub async fn verify(
+    pub async fn hash(
         &self,
         password: String,
+        requester: Requester<'_>,
+    ) -> Result<String, HashError> {
+        self.run(requester, |reply| Job::Hash { password, reply })
+            .await
+    }
+
+    /// Whether any of `candidates` (the forms of one typed password, see
+    /// `domain::Password::candidates`) matches `stored`. `stored` is `None` for an unknown user:
+    /// the dummy hash is checked instead, with as many candidates, and the answer is `false`
+    /// after the same work.
+    pub async fn verify(
+        &self,
+        candidates: Vec<String>,
         stored: Option<String>,
+        requester: Requester<'_>,
     ) -> Result<bool, HashError> {
         let known = stored.is_some();
         let stored = stored.unwrap_or_else(|| self.dummy_hash.to_string());
-        let (reply, answer) = oneshot::channel();
-        self.submit(Job::Verify {
-            password,
-            stored,
-            reply,
-        })?;
-        let matches = answer.await.map_err(|_| HashError::Stopped)??;
+        let matches = self
+            .run(requester, |reply| Job::Verify {
+                candidates,
+                stored,
+                reply,
+            })
+            .await?;
         Ok(known && matches)
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::future::{Future, poll_fn};
+    use std::pin::pin;
+    use std::task::Poll;
+
     use super::*;
+
+    fn hasher(threads: usize, queue: usize) -> Hasher {
+        Hasher::new(Limits::new(threads, queue, HashPriority::DEFAULT)).unwrap()
+    }
+
+    const ANYONE: Requester<'static> = Requester::Operator;
+
+    /// Polls `fut` once: starts it (it takes its share and queues its job) without finishing it.
+    async fn poll_once<F: Future>(mut fut: std::pin::Pin<&mut F>) -> Poll<F::Output> {
+        poll_fn(|cx| Poll::Ready(fut.as_mut().poll(cx))).await
+    }
 
     #[actix_web::test]
     async fn a_hash_verifies_its_password_and_nothing_else() {
-        let hasher = Hasher::new(2, 8).unwrap();
-        let phc = hasher.hash("correct horse battery".into()).await.unwrap();
+        let hasher = hasher(2, 8);
+        let phc = hasher
+            .hash("correct horse battery".into(), ANYONE)
+            .await
+            .unwrap();
         assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{phc}");
         assert!(
             hasher
-                .verify("correct horse battery".into(), Some(phc.clone()))
+                .verify(
+                    vec!["correct horse battery".into()],
+                    Some(phc.clone()),
+                    ANYONE
+                )
                 .await
                 .unwrap()
         );
         assert!(
             !hasher
-                .verify("correct horse batterY".into(), Some(phc))
+                .verify(vec!["correct horse batterY".into()], Some(phc), ANYONE)
                 .await
                 .unwrap()
         );
@@ -286,70 +332,65 @@ mod tests {
 
     #[actix_web::test]
     async fn an_unknown_user_never_verifies() {
-        let hasher = Hasher::new(1, 8).unwrap();
-        assert!(!hasher.verify("anything at all".into(), None).await.unwrap());
-    }
-
-    #[test]
-    fn hashes_are_interchangeable_with_the_argon2_crates_own() {
-        use argon2::password_hash::{PasswordHasher, PasswordVerifier};
-        let ours = hash_blocking("interoperable secret").unwrap();
-        let parsed = PasswordHash::new(&ours).unwrap();
-        assert!(
-            Argon2::default()
-                .verify_password(b"interoperable secret", &parsed)
-                .is_ok()
-        );
-        let theirs = Argon2::default()
-            .hash_password(b"interoperable secret")
-            .unwrap()
-            .to_string();
-        let mut ws = Workspace::default();
-        assert!(ws.verify(b"interoperable secret", &theirs).unwrap());
-        assert!(!ws.verify(b"interoperable secreT", &theirs).unwrap());
-    }
-
-    #[test]
-    fn hashes_with_other_parameters_still_verify() {
-        let weaker = Argon2::new(
-            Algorithm::Argon2id,
-            Version::V0x13,
-            Params::new(8192, 1, 1, None).unwrap(),
-        );
-        use argon2::password_hash::PasswordHasher;
-        let old = weaker
-            .hash_password(b"legacy password")
-            .unwrap()
-            .to_string();
-        assert!(
-            Workspace::default()
-                .verify(b"legacy password", &old)
-                .unwrap()
-        );
-    }
-
-    #[test]
-    fn a_garbled_stored_hash_is_an_error_not_a_match() {
-        let mut ws = Workspace::default();
-        assert!(ws.verify(b"x", "not a phc string").is_err());
-        assert!(
-            ws.verify(
-                b"x",
-                "$argon2id$v=19$m=999999999,t=2,p=1$c2FsdHNhbHQ$aGFzaA"
-            )
-            .is_err()
-        );
+        let hasher = hasher(1, 8);
+        let twice = vec!["anything at all".into(), "ａｎｙｔｈｉｎｇ".into()];
+        assert!(!hasher.verify(twice, None, ANYONE).await.unwrap());
     }
 
     #[actix_web::test]
     async fn a_full_queue_is_refused_at_once() {
-        let hasher = Hasher::new(1, 1).unwrap();
+        let hasher = hasher(1, 1);
         // Occupy the one thread and the one queue slot, then one more must be refused.
         let jobs: Vec<_> = (0..6)
-            .map(|_| hasher.hash("queued password".into()))
+            .map(|_| hasher.hash("queued password".into(), ANYONE))
             .collect();
         let results = futures_util::future::join_all(jobs).await;
         assert!(results.iter().any(|r| matches!(r, Err(HashError::Busy))));
         assert!(results.iter().any(|r| r.is_ok()));
+    }
+
+    #[actix_web::test]
+    async fn any_form_of_the_password_may_match() {
+        let hasher = hasher(1, 8);
+        let phc = hasher
+            .hash("as typed long ago".into(), ANYONE)
+            .await
+            .unwrap();
+        let forms = vec!["as normalised".into(), "as typed long ago".into()];
+        assert!(hasher.verify(forms, Some(phc), ANYONE).await.unwrap());
+    }
+
+    #[actix_web::test]
+    async fn a_job_past_its_deadline_is_refused_and_not_hashed() {
+        let limits = Limits {
+            deadline: Duration::ZERO,
+            ..Limits::new(1, 8, HashPriority::DEFAULT)
+        };
+        let hasher = Hasher::new(limits).unwrap();
+        // Hashing this garbled hash would be a `Hash` error: `Overdue` shows it was not looked at.
+        let garbled = Some("not a phc string".to_owned());
+        let verify = hasher.verify(vec!["x".into()], garbled, ANYONE).await;
+        assert!(matches!(verify, Err(HashError::Overdue)), "{verify:?}");
+        let hash = hasher.hash("never hashed".into(), ANYONE).await;
+        assert!(matches!(hash, Err(HashError::Overdue)), "{hash:?}");
+    }
+
+    #[actix_web::test]
+    async fn one_address_gets_its_share_of_the_queue_and_another_still_gets_in() {
+        let hasher = hasher(1, 16);
+        assert_eq!(hasher.share(), 2);
+        let flooder = Requester::Client(Some("203.0.113.9"));
+        // Two jobs of one address in flight (started, not finished: their share is held).
+        let mut first = pin!(hasher.hash("first of the flood".into(), flooder));
+        let mut second = pin!(hasher.hash("second of the flood".into(), flooder));
+        assert!(poll_once(first.as_mut()).await.is_pending());
+        assert!(poll_once(second.as_mut()).await.is_pending());
+        let third = hasher.hash("third of the flood".into(), flooder).await;
+        assert!(matches!(third, Err(HashError::Crowded)), "{third:?}");
+        let other = Requester::Client(Some("198.51.100.20"));
+        assert!(hasher.hash("someone else".into(), other).await.is_ok());
+        assert!(first.await.is_ok() && second.await.is_ok());
+        // Its jobs answered, the address has its share back.
+        assert!(hasher.hash("later".into(), flooder).await.is_ok());
     }
 }

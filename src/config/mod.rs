@@ -10,6 +10,8 @@ use crate::domain::{Origin, PasswordPolicy};
 
 mod throttle;
 pub use throttle::ThrottleConfig;
+mod hash_priority;
+pub use hash_priority::HashPriority;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JwtAlg {
@@ -90,6 +92,8 @@ pub struct Config {
     pub dashboard_absolute_secs: i64,
     /// Password checks that may wait for a hashing thread; `None`: 32 per core.
     pub hash_queue: Option<usize>,
+    /// How the hashing threads are scheduled against the threads answering requests.
+    pub hash_priority: HashPriority,
     /// Database connections this instance keeps at most.
     pub db_pool_size: u32,
     /// 32 bytes, base64: seals private signing keys at rest.
@@ -260,6 +264,11 @@ impl Config {
             ),
         };
 
+        let hash_priority = match var("AUTHD_HASH_PRIORITY") {
+            None => HashPriority::DEFAULT,
+            Some(v) => HashPriority::parse(&v).map_err(|m| err("AUTHD_HASH_PRIORITY", m))?,
+        };
+
         let db_pool_size = match var("AUTHD_DB_POOL_SIZE") {
             None => 16,
             Some(v) => v
@@ -354,6 +363,7 @@ impl Config {
             dashboard_idle_secs,
             dashboard_absolute_secs,
             hash_queue,
+            hash_priority,
             db_pool_size,
             key_encryption_key,
             jwt_secret_previous,

@@ -65,6 +65,7 @@ fn each_error_names_its_variable() {
         ("AUTHD_DASHBOARD_IDLE_TIMEOUT", "0"),
         ("AUTHD_DASHBOARD_ABSOLUTE_TIMEOUT", "forever"),
         ("AUTHD_HASH_QUEUE", "0"),
+        ("AUTHD_HASH_PRIORITY", "realtime"),
         ("AUTHD_DB_POOL_SIZE", "0"),
         ("AUTHD_DB_POOL_SIZE", "many"),
         ("AUTHD_KEY_ENCRYPTION_KEY", "c2hvcnQ="),

@@ -30,6 +30,9 @@ pub enum PageError {
     /// Too many attempts: refused for this many seconds.
     #[error("throttled")]
     Throttled { retry_after_secs: u64 },
+    /// Password checks waited too long under a flood and were dropped.
+    #[error("overloaded")]
+    Overloaded { retry_after_secs: u64 },
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -45,6 +48,7 @@ impl From<services::Error> for PageError {
             E::NotFound => Self::NotFound,
             E::Busy => Self::Busy,
             E::Throttled { retry_after_secs } => Self::Throttled { retry_after_secs },
+            E::Overloaded { retry_after_secs } => Self::Overloaded { retry_after_secs },
             e if e.is_unavailable() => Self::Unavailable,
             E::Store(s) => Self::Internal(Box::new(s)),
             E::Internal(cause) => Self::Internal(cause),
@@ -93,7 +97,7 @@ impl ResponseError for PageError {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
-            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable | Self::Overloaded { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Busy | Self::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -128,6 +132,9 @@ impl ResponseError for PageError {
                 );
                 wait.as_str()
             }
+            Self::Overloaded { .. } => {
+                "Sign-ins are taking too long to check right now. Try again in a few seconds."
+            }
             _ => "Something went wrong on our side. It has been logged.",
         };
         let page = ErrorPage {
@@ -150,12 +157,37 @@ impl ResponseError for PageError {
             HeaderValue::from_static("text/html; charset=utf-8"),
         ))
         .insert_header((header::CACHE_CONTROL, "no-store"));
-        if let Self::MethodNotAllowed { allow } = self {
-            res.insert_header((header::ALLOW, allow.as_str()));
+        match self {
+            Self::MethodNotAllowed { allow } => {
+                res.insert_header((header::ALLOW, allow.as_str()));
+            }
+            Self::Busy => {
+                res.insert_header((header::RETRY_AFTER, "1"));
+            }
+            Self::Overloaded { retry_after_secs } => {
+                res.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+            }
+            _ => {}
         }
         if let Self::Throttled { retry_after_secs } = self {
             res.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
         }
         res.body(body)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::passwords::HashError;
+
+    #[test]
+    fn a_sign_in_past_its_deadline_is_a_503_page_with_retry_after() {
+        let res = PageError::from(services::Error::from(HashError::Overdue)).error_response();
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(res.headers().get(header::RETRY_AFTER).unwrap(), "5");
+        let crowded = PageError::from(services::Error::from(HashError::Crowded)).error_response();
+        assert_eq!(crowded.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(crowded.headers().get(header::RETRY_AFTER).unwrap(), "1");
     }
 }

@@ -2,6 +2,7 @@
 
 mod client;
 mod email;
+mod invisible;
 mod origin;
 mod password;
 mod principal;

@@ -11,6 +11,7 @@ use super::Error;
 use super::audit::{self, event};
 use super::sessions;
 use super::throttle::{self, Attempt, Facts};
+use crate::auth::passwords::Requester;
 use crate::db::models::user::{NewUser, User};
 use crate::db::{self};
 use crate::domain::{ClientInfo, Email, Password, PasswordPolicy, Principal, RoleName, Username};
@@ -111,7 +112,10 @@ pub async fn register(
     client: &ClientInfo,
 ) -> Result<UserView, Error> {
     let (username, password, email) = registration.parse(state.config.password_policy)?;
-    let hash = state.hasher.hash(password.expose().to_owned()).await?;
+    let hash = state
+        .hasher
+        .hash(password.expose().to_owned(), client.into())
+        .await?;
     let client = client.clone();
     db::run(&state.pool, move |conn| {
         conn.transaction(|conn| {
@@ -160,7 +164,10 @@ pub async fn create_admin(
         email: None,
     };
     let (username, password, _) = registration.parse(state.config.password_policy)?;
-    let hash = state.hasher.hash(password.expose().to_owned()).await?;
+    let hash = state
+        .hasher
+        .hash(password.expose().to_owned(), Requester::Operator)
+        .await?;
     db::run(&state.pool, move |conn| {
         conn.transaction(|conn| {
             User::lock_admin_changes(conn)?;
@@ -217,7 +224,11 @@ pub async fn change_password(
     throttle::check(state, &attempt, facts, Some(user_id), client).await?;
     let username = Username::parse(&user.username).map_err(Error::Invalid)?;
     let checked = user.password_hash;
-    let current_ok = state.hasher.verify(current, Some(checked.clone())).await?;
+    let typed = Password::candidates(current);
+    let current_ok = state
+        .hasher
+        .verify(typed, Some(checked.clone()), client.into())
+        .await?;
     if current_ok {
         throttle::succeeded(state, &attempt);
     } else {
@@ -241,7 +252,10 @@ pub async fn change_password(
     }
     let new =
         Password::parse(new, &username, state.config.password_policy).map_err(Error::Invalid)?;
-    let hash = state.hasher.hash(new.expose().to_owned()).await?;
+    let hash = state
+        .hasher
+        .hash(new.expose().to_owned(), client.into())
+        .await?;
     let (keep, now, client) = (principal.session_id, Utc::now(), client.clone());
     let revoked = db::run(&state.pool, move |conn| {
         conn.transaction(|conn| {

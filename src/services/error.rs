@@ -3,7 +3,7 @@
 
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
-use crate::auth::passwords::HashError;
+use crate::auth::passwords::{HashError, QUEUE_DEADLINE};
 use crate::auth::secrets::RandomError;
 use crate::auth::tokens::SignError;
 use crate::db::StoreError;
@@ -36,9 +36,13 @@ pub enum Error {
     /// Too many attempts from this address or at this account: refused before any hashing.
     #[error("throttled")]
     Throttled { retry_after_secs: u64 },
-    /// Too much work queued (password hashing): try again shortly.
+    /// Too much work queued (password hashing), or this client's share of it is taken: try
+    /// again shortly.
     #[error("busy")]
     Busy,
+    /// The work waited too long and was dropped undone (password hashing under a flood).
+    #[error("overloaded")]
+    Overloaded { retry_after_secs: u64 },
     #[error(transparent)]
     Store(StoreError),
     /// A bug or a broken environment, never expected.
@@ -84,7 +88,10 @@ impl From<DieselError> for Error {
 impl From<HashError> for Error {
     fn from(e: HashError) -> Self {
         match e {
-            HashError::Busy => Self::Busy,
+            HashError::Busy | HashError::Crowded => Self::Busy,
+            HashError::Overdue => Self::Overloaded {
+                retry_after_secs: QUEUE_DEADLINE.as_secs(),
+            },
             other => Self::internal(other),
         }
     }

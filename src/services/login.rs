@@ -17,7 +17,7 @@ use crate::db::clock;
 use crate::db::models::session::Session;
 use crate::db::models::user::User;
 use crate::db::{self};
-use crate::domain::{ClientInfo, RoleName, Username};
+use crate::domain::{ClientInfo, Password, RoleName, Username};
 use crate::state::AppState;
 use crate::telemetry::{self, LoginOutcome};
 
@@ -116,7 +116,11 @@ async fn authenticate(
     let subject = found.as_ref().map(|(u, _)| u.id);
     throttle::check(state, &attempt, facts, subject, client).await?;
     let stored_hash = found.as_ref().map(|(u, _)| u.password_hash.clone());
-    let password_ok = state.hasher.verify(password, stored_hash).await?;
+    let typed = Password::candidates(password);
+    let password_ok = state
+        .hasher
+        .verify(typed, stored_hash, client.into())
+        .await?;
     if password_ok {
         throttle::succeeded(state, &attempt);
     } else {

@@ -177,3 +177,85 @@ async fn a_name_with_a_nul_character_is_just_wrong_credentials() {
     }
     assert_eq!(app.audit_count("login_failed"), 3);
 }
+
+/// Logs in as `username` from `address` (the test client is a trusted proxy).
+async fn login_from(
+    app: &crate::helpers::TestApp,
+    address: &str,
+    username: &str,
+    password: &str,
+) -> reqwest::Response {
+    app.client
+        .post(app.url("/api/auth/login"))
+        .header("x-forwarded-for", address)
+        .json(&json!({ "username": username, "password": password }))
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn one_address_flooding_logins_cannot_take_the_hash_queue_from_another() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    // A queue of 16: each address may hold 2 checks; the flood alone could fill it 8 times over.
+    let app = Arc::new(spawn_app_with(&[("AUTHD_HASH_QUEUE", "16")]).await);
+    app.register("alice", PASSWORD).await;
+    let stop = Arc::new(AtomicBool::new(false));
+    let refused = Arc::new(AtomicUsize::new(0));
+    let flood: Vec<_> = (0..32)
+        .map(|i| {
+            let (app, stop, refused) = (app.clone(), stop.clone(), refused.clone());
+            tokio::spawn(async move {
+                while !stop.load(Ordering::Relaxed) {
+                    let name = format!("guess{i}");
+                    let res = login_from(&app, "203.0.113.50", &name, "not the password").await;
+                    if res.status() == StatusCode::TOO_MANY_REQUESTS {
+                        assert!(res.headers().contains_key("retry-after"));
+                        refused.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            })
+        })
+        .collect();
+    // With the flood in flight, the owner at another address logs in every time.
+    while refused.load(Ordering::Relaxed) == 0 {
+        tokio::task::yield_now().await;
+    }
+    let mut statuses = Vec::new();
+    for _ in 0..10 {
+        statuses.push(
+            login_from(&app, "198.51.100.7", "alice", PASSWORD)
+                .await
+                .status(),
+        );
+    }
+    stop.store(true, Ordering::Relaxed);
+    for task in flood {
+        task.await.unwrap();
+    }
+    assert!(
+        statuses.iter().all(|s| *s == StatusCode::OK),
+        "{statuses:?}"
+    );
+    assert!(refused.load(Ordering::Relaxed) > 0);
+}
+
+#[tokio::test]
+async fn a_password_hashed_before_normalisation_still_logs_in_as_typed() {
+    use authd::db::schema::users;
+    use diesel::prelude::*;
+    let app = spawn_app().await;
+    app.register("alice", PASSWORD).await;
+    // As an older authd stored it: the hash of the fullwidth form exactly as it was typed.
+    let typed = "ｆｕｌｌｗｉｄｔｈ ｂｅｆｏｒｅ ｎｏｒｍａｌｉｓｉｎｇ";
+    let legacy = authd::auth::passwords::hash_blocking(typed).unwrap();
+    diesel::update(users::table)
+        .set(users::password_hash.eq(&legacy))
+        .execute(&mut app.db.connect())
+        .unwrap();
+    assert_eq!(app.login("alice", typed).await.status(), StatusCode::OK);
+    // Its normalised form never was the password.
+    let ascii = "fullwidth before normalising";
+    assert_problem(app.login("alice", ascii).await, 401, "invalid_credentials").await;
+}

@@ -295,3 +295,47 @@ async fn an_oversized_body_gets_413() {
     let body = json!({ "username": "alice", "password": "x".repeat(100_000) });
     assert_problem(app.post_register(&body).await, 413, "payload_too_large").await;
 }
+
+#[tokio::test]
+async fn a_disguised_common_password_and_an_invisible_one_are_refused() {
+    let app = spawn_app().await;
+    let cases = [
+        ("fullwidth", "ｐａｓｓｗｏｒｄ１２３４", "too common"),
+        (
+            "zero-width",
+            &"\u{200B}\u{2060}\u{FEFF}\u{202E}".repeat(4),
+            "visible characters",
+        ),
+    ];
+    for (i, (label, password, reason)) in cases.iter().enumerate() {
+        let res = app.register(&format!("user{i}"), password).await;
+        let body = assert_problem(res, 400, "invalid_request").await;
+        let detail = body["detail"].as_str().unwrap();
+        assert!(detail.contains(reason), "{label}: {detail}");
+    }
+    assert_eq!(app.audit_count("registered"), 0);
+}
+
+#[tokio::test]
+async fn a_password_registered_in_one_form_logs_in_in_any_equivalent_form() {
+    let app = spawn_app().await;
+    let fullwidth = "ｃｏｒｒｅｃｔ ｈｏｒｓｅ ｂａｔｔｅｒｙ ｓｔａｐｌｅ";
+    assert_eq!(
+        app.register("alice", fullwidth).await.status(),
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        app.login("alice", "correct horse battery staple")
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(app.login("alice", fullwidth).await.status(), StatusCode::OK);
+    // Composed and decomposed accents are one password too.
+    app.register("bob", "cafe\u{0301} cre\u{0300}me bru\u{0302}le\u{0301}e")
+        .await;
+    assert_eq!(
+        app.login("bob", "café crème brûlée").await.status(),
+        StatusCode::OK
+    );
+}

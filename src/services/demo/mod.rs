@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use super::Error;
 use super::audit;
+use crate::auth::passwords::Requester;
 use crate::auth::secrets::{new_secret, random_password};
 use crate::db::models::role::Role;
 use crate::db::models::session::{NewSession, Session, SessionHistory};
@@ -57,7 +58,10 @@ pub async fn seed(state: &AppState) -> Result<Seeded, Error> {
     let first = Username::parse(ADMIN).map_err(Error::Invalid)?;
     let checked = Password::parse(password.clone(), &first, state.config.password_policy)
         .map_err(Error::Invalid)?;
-    let hash = state.hasher.hash(checked.expose().to_owned()).await?;
+    let hash = state
+        .hasher
+        .hash(checked.expose().to_owned(), Requester::Operator)
+        .await?;
     let life = Lifetimes {
         api: Duration::seconds(state.config.refresh_ttl_secs),
         dashboard: Duration::seconds(state.config.dashboard_absolute_secs),
