@@ -347,7 +347,7 @@ pub async fn account_state(
             blocked_until: s.blocked_until,
         })
         .collect();
-    addresses.sort_by(|a, b| b.since.cmp(&a.since));
+    addresses.sort_by_key(|a| std::cmp::Reverse(a.since));
     let attempt = Attempt {
         name: name.clone(),
         address: IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
