@@ -19,6 +19,7 @@ use crate::auth::passwords::Hasher;
 use crate::auth::revocation::Revocation;
 use crate::auth::tokens::{LEEWAY_SECS, TokenService};
 use crate::config::{Config, JwtAlg};
+use crate::connections::{self, PerAddress};
 use crate::dashboard;
 use crate::db::models::app_secret::AppSecret;
 use crate::db::{self, DbPool, StoreError};
@@ -171,6 +172,9 @@ impl Application {
             .port();
         let static_dir = static_dir();
         let cors_origins = config.cors_origins.clone();
+        let per_address =
+            PerAddress::new(config.max_connections_per_address, &config.trusted_proxies);
+        let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
@@ -179,9 +183,11 @@ impl Application {
                 .app_data(api::query_config())
                 // Innermost: HEAD is routed as GET.
                 .wrap(from_fn(methods::head_as_get))
+                .wrap(from_fn(connections::body_deadline))
                 // The last `wrap` is outermost: the access log sees the request id on the response.
                 .wrap(from_fn(request_id::middleware))
                 .wrap(security_headers())
+                .wrap(from_fn(connections::per_address))
                 .wrap(from_fn(access::middleware))
                 .configure(|cfg| routes(cfg, &cors_origins))
                 .configure(dashboard::configure)
@@ -197,6 +203,17 @@ impl Application {
         // flight finish for up to this long, then exit 0. The background tasks live on the same
         // runtime and end with it.
         .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)
+        // actix's `max_connections` is per worker: the instance's total, shared out. Beyond it
+        // a worker stops accepting; new clients wait in the listen backlog until a place frees.
+        .workers(workers)
+        .max_connections(config.max_connections.div_ceil(workers))
+        // The request head (first request of a connection) must arrive within this, else 408;
+        // the body has its own deadline (`connections::body_deadline`).
+        .client_request_timeout(CLIENT_REQUEST_TIMEOUT)
+        // A closing connection gets this long to take its last answer.
+        .client_disconnect_timeout(CLIENT_DISCONNECT_TIMEOUT)
+        .keep_alive(KEEP_ALIVE)
+        .on_connect(move |conn, data| per_address.on_connect(conn, data))
         .listen(listener)
         .map_err(|source| StartupError::Bind {
             addr: config.bind.to_string(),
@@ -219,6 +236,15 @@ impl Application {
         self.server.await
     }
 }
+
+/// Time for a connection's first request head.
+pub const CLIENT_REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Time a closing connection has to take its last answer.
+pub const CLIENT_DISCONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// How long an idle connection is kept open for its next request.
+pub const KEEP_ALIVE: Duration = Duration::from_secs(5);
 
 /// How long a stopping server lets requests in flight finish, seconds.
 pub const SHUTDOWN_TIMEOUT_SECS: u64 = 30;

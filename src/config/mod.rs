@@ -100,6 +100,13 @@ pub struct Config {
     pub purge_interval_secs: u64,
     /// Browser origins allowed to call the JSON API (CORS); empty: no CORS headers at all.
     pub cors_origins: Vec<String>,
+    /// Seconds a request body may take to arrive in full; then 408 and the connection closes.
+    pub body_timeout_secs: u64,
+    /// Open client connections this instance holds at most (shared out among the workers).
+    pub max_connections: usize,
+    /// Open connections one client address may hold when it connects directly (not through a
+    /// trusted proxy, where the proxy must count).
+    pub max_connections_per_address: usize,
 }
 
 /// One line naming the variable and what is wrong with it.
@@ -330,6 +337,24 @@ impl Config {
             }
         }
 
+        let body_timeout_secs = seconds("AUTHD_BODY_TIMEOUT", 15, 1, 300)?.unsigned_abs();
+        let count = |name: &'static str, default: usize| match var(name) {
+            None => Ok(default),
+            Some(v) => v
+                .trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=1_000_000).contains(n))
+                .ok_or_else(|| {
+                    err(
+                        name,
+                        format!("expected 1 to 1000000 connections, got {v:?}"),
+                    )
+                }),
+        };
+        let max_connections = count("AUTHD_MAX_CONNECTIONS", 10_000)?;
+        let max_connections_per_address = count("AUTHD_MAX_CONNECTIONS_PER_ADDRESS", 128)?;
+
         Ok(Self {
             database_url,
             bind,
@@ -354,6 +379,9 @@ impl Config {
             audit_retention_days,
             purge_interval_secs,
             cors_origins,
+            body_timeout_secs,
+            max_connections,
+            max_connections_per_address,
         })
     }
 }

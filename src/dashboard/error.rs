@@ -27,6 +27,9 @@ pub enum PageError {
     Unavailable,
     #[error("too many requests")]
     Busy,
+    /// The form did not arrive in full within the deadline (`AUTHD_BODY_TIMEOUT`).
+    #[error("request timed out")]
+    TimedOut,
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -91,6 +94,7 @@ impl ResponseError for PageError {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Busy => StatusCode::TOO_MANY_REQUESTS,
+            Self::TimedOut => StatusCode::REQUEST_TIMEOUT,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -117,6 +121,7 @@ impl ResponseError for PageError {
             }
             Self::Unavailable => "The database cannot be reached right now. Try again in a moment.",
             Self::Busy => "Too many sign-ins are being checked right now. Try again in a moment.",
+            Self::TimedOut => "The form took too long to arrive. Try again.",
             _ => "Something went wrong on our side. It has been logged.",
         };
         let page = ErrorPage {
