@@ -10,7 +10,7 @@ use actix_web::dev::{Server, ServerHandle, ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::{DefaultHeaders, Next, from_fn};
-use actix_web::{App, HttpServer, web};
+use actix_web::{App, web};
 
 use crate::access;
 use crate::api;
@@ -175,7 +175,13 @@ impl Application {
         let per_address =
             PerAddress::new(config.max_connections_per_address, &config.trusted_proxies);
         let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
-        let server = HttpServer::new(move || {
+        let settings = connections::Settings {
+            workers,
+            max_connections: config.max_connections,
+            shutdown_timeout_secs: SHUTDOWN_TIMEOUT_SECS,
+            per_address,
+        };
+        let server = connections::serve(listener, settings, move || {
             App::new()
                 .app_data(state.clone())
                 .app_data(api::json_config())
@@ -199,27 +205,10 @@ impl Application {
                 // Last: an unknown path is 404, a known one with another method 405.
                 .service(methods::fallback(api::no_route))
         })
-        // SIGTERM or SIGINT: stop accepting (the listening socket closes), let requests in
-        // flight finish for up to this long, then exit 0. The background tasks live on the same
-        // runtime and end with it.
-        .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)
-        // actix's `max_connections` is per worker: the instance's total, shared out. Beyond it
-        // a worker stops accepting; new clients wait in the listen backlog until a place frees.
-        .workers(workers)
-        .max_connections(config.max_connections.div_ceil(workers))
-        // The request head (first request of a connection) must arrive within this, else 408;
-        // the body has its own deadline (`connections::body_deadline`).
-        .client_request_timeout(CLIENT_REQUEST_TIMEOUT)
-        // A closing connection gets this long to take its last answer.
-        .client_disconnect_timeout(CLIENT_DISCONNECT_TIMEOUT)
-        .keep_alive(KEEP_ALIVE)
-        .on_connect(move |conn, data| per_address.on_connect(conn, data))
-        .listen(listener)
         .map_err(|source| StartupError::Bind {
             addr: config.bind.to_string(),
             source,
-        })?
-        .run();
+        })?;
         log::info!("authd listening on http://{}:{port}", config.bind.ip());
         Ok(Self { port, server })
     }
@@ -236,15 +225,6 @@ impl Application {
         self.server.await
     }
 }
-
-/// Time for a connection's first request head.
-pub const CLIENT_REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// Time a closing connection has to take its last answer.
-pub const CLIENT_DISCONNECT_TIMEOUT: Duration = Duration::from_secs(1);
-
-/// How long an idle connection is kept open for its next request.
-pub const KEEP_ALIVE: Duration = Duration::from_secs(5);
 
 /// How long a stopping server lets requests in flight finish, seconds.
 pub const SHUTDOWN_TIMEOUT_SECS: u64 = 30;

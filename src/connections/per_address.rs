@@ -7,7 +7,6 @@
 //! at accept (the client would see a bare reset): each request on it is answered
 //! `429 rate_limited` with `Connection: close`, so it ends after one answer.
 
-use std::any::Any;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -39,13 +38,9 @@ impl PerAddress {
         }
     }
 
-    /// For `HttpServer::on_connect`: counts a new connection by its peer address.
-    pub fn on_connect(&self, conn: &dyn Any, data: &mut Extensions) {
-        let Some(ip) = conn
-            .downcast_ref::<TcpStream>()
-            .and_then(|s| s.peer_addr().ok())
-            .map(|a| a.ip().to_canonical())
-        else {
+    /// Counts a new connection by its peer address.
+    pub fn on_connect(&self, stream: &TcpStream, data: &mut Extensions) {
+        let Some(ip) = stream.peer_addr().ok().map(|a| a.ip().to_canonical()) else {
             return;
         };
         if self.trusted.iter().any(|net| net.contains(&ip)) {
