@@ -10,7 +10,7 @@ use actix_web::dev::{Server, ServerHandle, ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::{DefaultHeaders, Next, from_fn};
-use actix_web::{App, HttpServer, web};
+use actix_web::{App, web};
 
 use crate::access;
 use crate::api;
@@ -19,6 +19,7 @@ use crate::auth::passwords::{Hasher, Limits};
 use crate::auth::revocation::Revocation;
 use crate::auth::tokens::{LEEWAY_SECS, TokenService};
 use crate::config::{Config, JwtAlg};
+use crate::connections::{self, PerAddress};
 use crate::dashboard;
 use crate::db::models::app_secret::AppSecret;
 use crate::db::{self, DbPool, StoreError};
@@ -175,7 +176,16 @@ impl Application {
             .port();
         let static_dir = static_dir();
         let cors_origins = config.cors_origins.clone();
-        let server = HttpServer::new(move || {
+        let per_address =
+            PerAddress::new(config.max_connections_per_address, &config.trusted_proxies);
+        let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let settings = connections::Settings {
+            workers,
+            max_connections: config.max_connections,
+            shutdown_timeout_secs: SHUTDOWN_TIMEOUT_SECS,
+            per_address,
+        };
+        let server = connections::serve(listener, settings, move || {
             App::new()
                 .app_data(state.clone())
                 .app_data(api::json_config())
@@ -183,9 +193,11 @@ impl Application {
                 .app_data(api::query_config())
                 // Innermost: HEAD is routed as GET.
                 .wrap(from_fn(methods::head_as_get))
+                .wrap(from_fn(connections::body_deadline))
                 // The last `wrap` is outermost: the access log sees the request id on the response.
                 .wrap(from_fn(request_id::middleware))
                 .wrap(security_headers())
+                .wrap(from_fn(connections::per_address))
                 .wrap(from_fn(access::middleware))
                 .configure(|cfg| routes(cfg, &cors_origins))
                 .configure(dashboard::configure)
@@ -197,16 +209,10 @@ impl Application {
                 // Last: an unknown path is 404, a known one with another method 405.
                 .service(methods::fallback(api::no_route))
         })
-        // SIGTERM or SIGINT: stop accepting (the listening socket closes), let requests in
-        // flight finish for up to this long, then exit 0. The background tasks live on the same
-        // runtime and end with it.
-        .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)
-        .listen(listener)
         .map_err(|source| StartupError::Bind {
             addr: config.bind.to_string(),
             source,
-        })?
-        .run();
+        })?;
         log::info!("authd listening on http://{}:{port}", config.bind.ip());
         Ok(Self { port, server })
     }

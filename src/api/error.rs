@@ -35,6 +35,9 @@ pub enum ApiError {
     RoleExists,
     #[error("payload too large")]
     PayloadTooLarge,
+    /// The body did not arrive in full within the deadline (`AUTHD_BODY_TIMEOUT`).
+    #[error("request body timed out")]
+    BodyTimeout { secs: u64 },
     /// A known path asked with a method it does not answer; `allow` lists those it does.
     #[error("method not allowed")]
     MethodNotAllowed { allow: String },
@@ -105,7 +108,7 @@ impl ApiError {
     pub fn code(&self) -> ErrorCode {
         use ErrorCode as C;
         match self {
-            Self::InvalidRequest(_) => C::InvalidRequest,
+            Self::InvalidRequest(_) | Self::BodyTimeout { .. } => C::InvalidRequest,
             Self::UnsupportedMediaType => C::UnsupportedMediaType,
             Self::InvalidCredentials => C::InvalidCredentials,
             Self::InvalidToken(_) => C::InvalidToken,
@@ -144,6 +147,9 @@ impl ApiError {
             Self::EmailTaken => "that email address is already in use".into(),
             Self::RoleExists => "a role with that name already exists".into(),
             Self::PayloadTooLarge => "the request body is too large".into(),
+            Self::BodyTimeout { secs } => {
+                format!("the request body did not arrive within {secs} s")
+            }
             Self::RateLimited { retry_after_secs } => {
                 format!("too many requests; retry after {retry_after_secs} s")
             }
@@ -206,6 +212,7 @@ impl ResponseError for ApiError {
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::UsernameTaken | Self::EmailTaken | Self::RoleExists => StatusCode::CONFLICT,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::BodyTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::ServiceUnavailable(_) | Self::Overloaded { .. } => {
                 StatusCode::SERVICE_UNAVAILABLE

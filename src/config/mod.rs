@@ -109,6 +109,13 @@ pub struct Config {
     pub cors_origins: Vec<String>,
     /// The per-address bucket and the failed-login limit.
     pub throttle: ThrottleConfig,
+    /// Seconds a request body may take to arrive in full; then 408 and the connection closes.
+    pub body_timeout_secs: u64,
+    /// Open client connections this instance holds at most (shared out among the workers).
+    pub max_connections: usize,
+    /// Open connections one client address may hold when it connects directly (not through a
+    /// trusted proxy, where the proxy must count).
+    pub max_connections_per_address: usize,
 }
 
 /// One line naming the variable and what is wrong with it.
@@ -345,6 +352,23 @@ impl Config {
         }
 
         let throttle = ThrottleConfig::from_lookup(var)?;
+        let body_timeout_secs = seconds("AUTHD_BODY_TIMEOUT", 15, 1, 300)?.unsigned_abs();
+        let count = |name: &'static str, default: usize| match var(name) {
+            None => Ok(default),
+            Some(v) => v
+                .trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=1_000_000).contains(n))
+                .ok_or_else(|| {
+                    err(
+                        name,
+                        format!("expected 1 to 1000000 connections, got {v:?}"),
+                    )
+                }),
+        };
+        let max_connections = count("AUTHD_MAX_CONNECTIONS", 10_000)?;
+        let max_connections_per_address = count("AUTHD_MAX_CONNECTIONS_PER_ADDRESS", 128)?;
 
         Ok(Self {
             database_url,
@@ -372,6 +396,9 @@ impl Config {
             purge_interval_secs,
             cors_origins,
             throttle,
+            body_timeout_secs,
+            max_connections,
+            max_connections_per_address,
         })
     }
 }

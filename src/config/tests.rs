@@ -167,3 +167,43 @@ fn trusted_proxies_are_ranges_or_single_addresses() {
     assert!(!c.trusted_proxies[1].contains(&ip("192.0.2.8")));
     assert!(c.trusted_proxies[2].contains(&ip("::1")));
 }
+
+#[test]
+fn connection_limits_default_to_15_s_10000_and_128_and_can_be_set() {
+    let c = config(&[]).unwrap();
+    assert_eq!(
+        (
+            c.body_timeout_secs,
+            c.max_connections,
+            c.max_connections_per_address
+        ),
+        (15, 10_000, 128)
+    );
+    let c = config(&[
+        ("AUTHD_BODY_TIMEOUT", "2"),
+        ("AUTHD_MAX_CONNECTIONS", "40"),
+        ("AUTHD_MAX_CONNECTIONS_PER_ADDRESS", "4"),
+    ])
+    .unwrap();
+    assert_eq!(
+        (
+            c.body_timeout_secs,
+            c.max_connections,
+            c.max_connections_per_address
+        ),
+        (2, 40, 4)
+    );
+}
+
+#[test]
+fn a_bad_connection_limit_names_its_variable() {
+    for (var, value) in [
+        ("AUTHD_BODY_TIMEOUT", "0"),
+        ("AUTHD_BODY_TIMEOUT", "forever"),
+        ("AUTHD_MAX_CONNECTIONS", "0"),
+        ("AUTHD_MAX_CONNECTIONS_PER_ADDRESS", "-1"),
+    ] {
+        let e = config(&[(var, value)]).unwrap_err();
+        assert_eq!(e.var, var, "{value}");
+    }
+}

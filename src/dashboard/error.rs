@@ -33,6 +33,9 @@ pub enum PageError {
     /// Password checks waited too long under a flood and were dropped.
     #[error("overloaded")]
     Overloaded { retry_after_secs: u64 },
+    /// The form did not arrive in full within the deadline (`AUTHD_BODY_TIMEOUT`).
+    #[error("request timed out")]
+    TimedOut,
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -99,6 +102,7 @@ impl ResponseError for PageError {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Unavailable | Self::Overloaded { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Busy | Self::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::TimedOut => StatusCode::REQUEST_TIMEOUT,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -135,6 +139,7 @@ impl ResponseError for PageError {
             Self::Overloaded { .. } => {
                 "Sign-ins are taking too long to check right now. Try again in a few seconds."
             }
+            Self::TimedOut => "The form took too long to arrive. Try again.",
             _ => "Something went wrong on our side. It has been logged.",
         };
         let page = ErrorPage {

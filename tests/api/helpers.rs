@@ -5,8 +5,10 @@
 use std::collections::HashMap;
 use std::fmt::Display;
 use std::hash::{DefaultHasher, Hash, Hasher};
-use std::process::{Command, Output, Stdio};
-use std::sync::{Arc, OnceLock};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, OnceLock, mpsc};
+use std::time::Duration;
 
 use actix_web::dev::ServerHandle;
 use authd::Application;
@@ -622,4 +624,52 @@ pub async fn assert_problem(res: Response, status: u16, code: &str) -> Value {
     assert_eq!(body["type"], "about:blank");
     assert!(body["title"].is_string() && body["detail"].is_string());
     body
+}
+
+/// The real `authd` binary serving on a free port of its own database; killed when dropped.
+pub struct BinaryServer {
+    pub child: Child,
+    pub port: u16,
+    _db: TestDb,
+}
+
+impl Drop for BinaryServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl BinaryServer {
+    pub fn start(env: &[(&str, &str)]) -> Self {
+        let db = TestDb::new();
+        let mut child = authd_command()
+            .arg("serve")
+            .env("DATABASE_URL", db.url())
+            .env("AUTHD_BIND", "127.0.0.1:0")
+            .env("RUST_LOG", "info")
+            .envs(env.iter().copied())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let (port_tx, port_rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(rest) = line.split("authd listening on http://127.0.0.1:").nth(1) {
+                    let port: String = rest.chars().take_while(char::is_ascii_digit).collect();
+                    let _ = port_tx.send(port.parse::<u16>().unwrap());
+                }
+            }
+        });
+        let port = port_rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("authd did not start");
+        Self {
+            child,
+            port,
+            _db: db,
+        }
+    }
 }

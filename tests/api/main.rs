@@ -3,6 +3,7 @@
 mod admin;
 mod bootstrap;
 mod cli;
+mod connections;
 mod cors;
 mod dashboard;
 mod demo;

@@ -1,58 +1,11 @@
 //! Graceful shutdown of the real binary: SIGTERM closes the listening socket at once, lets the
 //! requests in flight finish with their normal answers, and the process exits 0.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use crate::helpers::{PASSWORD, TestDb, authd_command};
-
-struct Server {
-    child: Child,
-    port: u16,
-    _db: TestDb,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start() -> Server {
-    let db = TestDb::new();
-    let mut child = authd_command()
-        .arg("serve")
-        .env("DATABASE_URL", db.url())
-        .env("AUTHD_BIND", "127.0.0.1:0")
-        .env("RUST_LOG", "info")
-        .env("AUTHD_BOOTSTRAP_ADMIN", format!("root:{PASSWORD}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (port_tx, port_rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if let Some(rest) = line.split("authd listening on http://127.0.0.1:").nth(1) {
-                let port: String = rest.chars().take_while(char::is_ascii_digit).collect();
-                let _ = port_tx.send(port.parse::<u16>().unwrap());
-            }
-        }
-    });
-    let port = port_rx
-        .recv_timeout(Duration::from_secs(60))
-        .expect("authd did not start");
-    Server {
-        child,
-        port,
-        _db: db,
-    }
-}
+use crate::helpers::{BinaryServer, PASSWORD};
 
 fn connect(port: u16) -> std::io::Result<TcpStream> {
     TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_secs(2))
@@ -60,7 +13,7 @@ fn connect(port: u16) -> std::io::Result<TcpStream> {
 
 #[test]
 fn sigterm_finishes_requests_in_flight_refuses_new_connections_and_exits_0() {
-    let mut server = start();
+    let mut server = BinaryServer::start(&[("AUTHD_BOOTSTRAP_ADMIN", &format!("root:{PASSWORD}"))]);
     let port = server.port;
     let body = format!(r#"{{"username":"root","password":"{PASSWORD}"}}"#);
     let (first, rest) = body.split_at(10);
