@@ -68,6 +68,24 @@ fn parse_net(s: &str) -> Result<IpNet, String> {
     }
 }
 
+/// `http(s)://host[:port][/path]`, without query, fragment, credentials or a trailing slash: what
+/// a link is built on by appending `/reset-password?token=...`.
+fn parse_public_url(v: &str) -> Result<String, String> {
+    let v = v.trim().trim_end_matches('/');
+    let rest = v
+        .strip_prefix("https://")
+        .or_else(|| v.strip_prefix("http://"))
+        .ok_or_else(|| format!("expected a URL such as https://auth.example.org, got {v:?}"))?;
+    let host = rest.split('/').next().unwrap_or_default();
+    let bad = |c: char| c.is_whitespace() || c.is_control() || matches!(c, '?' | '#' | '@');
+    if host.is_empty() || rest.chars().any(bad) {
+        return Err(format!(
+            "expected a URL such as https://auth.example.org (no query, fragment or credentials), got {v:?}"
+        ));
+    }
+    Ok(v.to_owned())
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub database_url: Secret,
@@ -100,6 +118,11 @@ pub struct Config {
     pub purge_interval_secs: u64,
     /// Browser origins allowed to call the JSON API (CORS); empty: no CORS headers at all.
     pub cors_origins: Vec<String>,
+    /// Lifetime of a password-reset link, in seconds.
+    pub reset_ttl_secs: i64,
+    /// The external base URL (scheme, host, optional path; no trailing slash): links in mails and
+    /// reset links start with it.
+    pub public_url: String,
 }
 
 /// One line naming the variable and what is wrong with it.
@@ -330,6 +353,12 @@ impl Config {
             }
         }
 
+        let reset_ttl_secs = seconds("AUTHD_RESET_TTL", 3_600, 1, 604_800)?;
+        let public_url = match var("AUTHD_PUBLIC_URL") {
+            None => format!("http://{bind}"),
+            Some(v) => parse_public_url(&v).map_err(|m| err("AUTHD_PUBLIC_URL", m))?,
+        };
+
         Ok(Self {
             database_url,
             bind,
@@ -354,6 +383,8 @@ impl Config {
             audit_retention_days,
             purge_interval_secs,
             cors_origins,
+            reset_ttl_secs,
+            public_url,
         })
     }
 }

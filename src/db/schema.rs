@@ -22,6 +22,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    password_resets (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        token_hash -> Bytea,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        created_by -> Nullable<Uuid>,
+    }
+}
+
+diesel::table! {
     refresh_tokens (id) {
         id -> Uuid,
         session_id -> Uuid,
@@ -81,6 +92,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    user_tombstones (id) {
+        id -> Uuid,
+        deleted_at -> Timestamptz,
+        expires_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     users (id) {
         id -> Uuid,
         username -> Text,
@@ -103,10 +122,12 @@ diesel::joinable!(user_roles -> roles (role_id));
 diesel::allow_tables_to_appear_in_same_query!(
     app_secrets,
     audit_events,
+    password_resets,
     refresh_tokens,
     roles,
     sessions,
     signing_keys,
     user_roles,
+    user_tombstones,
     users,
 );

@@ -204,8 +204,8 @@ pub async fn change_password(
     })
     .await?;
     let username = Username::parse(&user.username).map_err(Error::Invalid)?;
-    let checked = user.password_hash;
-    if !state.hasher.verify(current, Some(checked.clone())).await? {
+    let checked = user.password_hash.clone();
+    if !state.hasher.verify(current, user.checkable_hash()).await? {
         // A wrong current password on a valid token may be someone else at the keyboard.
         let client = client.clone();
         db::run(&state.pool, move |conn| {

@@ -28,6 +28,11 @@ pub mod event {
     pub const USER_ENABLED: &str = "user_enabled";
     pub const ROLE_CREATED: &str = "role_created";
     pub const REFRESH_REUSE_DETECTED: &str = "refresh_reuse_detected";
+    pub const USER_CREATED: &str = "user_created";
+    pub const USER_UPDATED: &str = "user_updated";
+    pub const USER_DELETED: &str = "user_deleted";
+    pub const PASSWORD_RESET_ISSUED: &str = "password_reset_issued";
+    pub const PASSWORD_RESET_USED: &str = "password_reset_used";
 }
 
 /// Every event name the service writes, for the log's filter.
@@ -38,13 +43,18 @@ pub const EVENTS: &[&str] = &[
     event::LOGOUT,
     event::PASSWORD_CHANGE_FAILED,
     event::PASSWORD_CHANGED,
+    event::PASSWORD_RESET_ISSUED,
+    event::PASSWORD_RESET_USED,
     event::REFRESH_REUSE_DETECTED,
     event::REGISTERED,
     event::ROLE_CREATED,
     event::ROLES_CHANGED,
     event::SESSIONS_REVOKED,
+    event::USER_CREATED,
+    event::USER_DELETED,
     event::USER_DISABLED,
     event::USER_ENABLED,
+    event::USER_UPDATED,
 ];
 
 pub struct Entry<'a> {

@@ -108,7 +108,7 @@ async fn authenticate(
         Ok(Some((user, roles)))
     })
     .await?;
-    let stored_hash = found.as_ref().map(|(u, _)| u.password_hash.clone());
+    let stored_hash = found.as_ref().and_then(|(u, _)| u.checkable_hash());
     let password_ok = state.hasher.verify(password, stored_hash).await?;
     let refusal = match &found {
         Some((user, _)) if !password_ok => Err(Some(user.id)),

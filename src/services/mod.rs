@@ -12,6 +12,7 @@ pub mod housekeeping;
 pub mod keys;
 pub mod login;
 pub mod overview;
+pub mod password_reset;
 pub mod refresh;
 pub mod roles;
 pub mod search;

@@ -2,11 +2,13 @@
 
 pub mod app_secret;
 pub mod audit_event;
+pub mod password_reset;
 pub mod refresh_token;
 pub mod role;
 pub mod session;
 pub mod signing_key;
 pub mod user;
+pub mod user_tombstone;
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;

@@ -39,10 +39,20 @@ pub struct NewUser<'a> {
     pub password_hash: &'a str,
 }
 
+/// Stored as the password hash of an account created without a password. Not a PHC string, so
+/// nothing verifies against it; logins check the dummy hash instead (`User::checkable_hash`) and
+/// answer like a wrong password, after the same work.
+pub const NO_PASSWORD: &str = "!no-password";
+
 /// Serialises every change that could leave the service without an administrator.
 const ADMIN_CHANGES_LOCK: i64 = 4_242_001;
 
 impl User {
+    /// The hash a password is checked against; `None` for an account without a password.
+    pub fn checkable_hash(&self) -> Option<String> {
+        (self.password_hash != NO_PASSWORD).then(|| self.password_hash.clone())
+    }
+
     pub fn insert(conn: &mut PgConnection, new: &NewUser<'_>) -> QueryResult<User> {
         diesel::insert_into(users::table)
             .values(new)

@@ -1,0 +1,2 @@
+DROP TABLE user_tombstones;
+DROP TABLE password_resets;
