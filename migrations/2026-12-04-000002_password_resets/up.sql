@@ -20,3 +20,8 @@ CREATE TABLE user_tombstones (
     expires_at timestamptz NOT NULL
 );
 CREATE INDEX user_tombstones_deleted_at_idx ON user_tombstones (deleted_at);
+
+-- The audit log outlives the accounts it is about: deleting a user keeps the ids its events name
+-- (no foreign key to clear them), and each event's detail keeps the username.
+ALTER TABLE audit_events DROP CONSTRAINT audit_events_actor_id_fkey;
+ALTER TABLE audit_events DROP CONSTRAINT audit_events_subject_id_fkey;

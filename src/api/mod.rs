@@ -9,6 +9,7 @@ mod error;
 mod extract;
 pub mod health;
 mod json;
+pub mod lifecycle;
 pub mod metrics;
 pub mod openapi;
 pub mod verify;

@@ -77,6 +77,11 @@ impl Revocation {
         }
     }
 
+    /// How long a revocation must be remembered: the longest an access token stays acceptable.
+    pub fn horizon(&self) -> Duration {
+        self.horizon
+    }
+
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Inner> {
         self.inner.read().unwrap_or_else(|p| p.into_inner())
     }

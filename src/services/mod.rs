@@ -10,6 +10,7 @@ mod error;
 pub mod health;
 pub mod housekeeping;
 pub mod keys;
+pub mod lifecycle;
 pub mod login;
 pub mod overview;
 pub mod password_reset;

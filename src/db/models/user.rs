@@ -1,5 +1,7 @@
 //! `users` and `user_roles`: accounts, their roles, and every query on them.
 
+mod lifecycle;
+
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
