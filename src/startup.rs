@@ -24,7 +24,7 @@ use crate::db::models::app_secret::AppSecret;
 use crate::db::{self, DbPool, StoreError};
 use crate::methods;
 use crate::request_id;
-use crate::services::{self, accounts, housekeeping, keys};
+use crate::services::{self, accounts, housekeeping, keys, mail};
 use crate::state::AppState;
 use crate::telemetry;
 
@@ -139,6 +139,7 @@ pub async fn build_state(config: Config) -> Result<AppState, StartupError> {
         revocation: Arc::new(revocation),
         config,
         form_key: Arc::new(form_key),
+        mail_wake: Arc::new(tokio::sync::Notify::new()),
     })
 }
 
@@ -160,6 +161,7 @@ impl Application {
         let state = web::Data::new(state);
         spawn_key_refresh(&state);
         spawn_housekeeping(&state);
+        spawn_mail_worker(&state);
 
         let listener = TcpListener::bind(config.bind).map_err(|source| StartupError::Bind {
             addr: config.bind.to_string(),
@@ -315,6 +317,16 @@ fn spawn_housekeeping(state: &web::Data<AppState>) {
             }
         }
     });
+}
+
+/// Sends the outbox's mail (when `AUTHD_SMTP_URL` is set); it stops when the app state is gone.
+fn spawn_mail_worker(state: &web::Data<AppState>) {
+    if state.config.mail.is_none() {
+        return;
+    }
+    tokio::spawn(mail::worker::run(Arc::downgrade(
+        &state.clone().into_inner(),
+    )));
 }
 
 /// Static assets may be cached for a year (their URLs change with each release); an error (a

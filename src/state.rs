@@ -18,4 +18,6 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Signs the dashboard login form's CSRF tokens; the same key on every instance.
     pub form_key: Arc<FormTokenKey>,
+    /// Wakes this instance's mail worker when a request has queued mail.
+    pub mail_wake: Arc<tokio::sync::Notify>,
 }

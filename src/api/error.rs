@@ -42,6 +42,9 @@ pub enum ApiError {
     RateLimited { retry_after_secs: u64 },
     #[error("service unavailable")]
     ServiceUnavailable(#[source] services::Error),
+    /// A route that sends mail, on an instance configured without it.
+    #[error("mail is not configured")]
+    MailUnavailable,
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -116,7 +119,7 @@ impl ApiError {
             Self::RoleExists => C::RoleExists,
             Self::PayloadTooLarge => C::PayloadTooLarge,
             Self::RateLimited { .. } => C::RateLimited,
-            Self::ServiceUnavailable(_) => C::ServiceUnavailable,
+            Self::ServiceUnavailable(_) | Self::MailUnavailable => C::ServiceUnavailable,
             Self::Internal(_) => C::Internal,
         }
     }
@@ -128,9 +131,7 @@ impl ApiError {
             Self::UnsupportedMediaType => "the request body must be application/json".into(),
             Self::InvalidCredentials => "the username or password is incorrect".into(),
             Self::InvalidToken(why) => format!("the access token is missing or invalid: {why}"),
-            Self::InvalidGrant => {
-                "the refresh token is unknown, expired, revoked or already used".into()
-            }
+            Self::InvalidGrant => "the token is unknown, expired, revoked or already used".into(),
             Self::InsufficientRole => "this requires a role the token does not carry".into(),
             Self::AccountDisabled => "this account is disabled".into(),
             Self::NotFound => "no such resource".into(),
@@ -145,6 +146,7 @@ impl ApiError {
                 format!("too many requests; retry after {retry_after_secs} s")
             }
             Self::ServiceUnavailable(_) => "the database is unreachable; try again shortly".into(),
+            Self::MailUnavailable => "this server is not configured to send mail".into(),
             Self::Internal(_) => "an unexpected error occurred".into(),
         }
     }
@@ -164,6 +166,7 @@ impl From<services::Error> for ApiError {
             E::NotPermitted => Self::InvalidCredentials,
             E::InvalidGrant => Self::InvalidGrant,
             E::NotFound => Self::NotFound,
+            E::MailNotConfigured => Self::MailUnavailable,
             E::Busy => Self::RateLimited {
                 retry_after_secs: 1,
             },
@@ -199,7 +202,7 @@ impl ResponseError for ApiError {
             Self::UsernameTaken | Self::EmailTaken | Self::RoleExists => StatusCode::CONFLICT,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::ServiceUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::ServiceUnavailable(_) | Self::MailUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

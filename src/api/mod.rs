@@ -10,6 +10,7 @@ mod extract;
 pub mod health;
 mod json;
 pub mod lifecycle;
+mod mail;
 pub mod metrics;
 pub mod openapi;
 pub mod verify;

@@ -123,6 +123,56 @@ pub struct Config {
     /// The external base URL (scheme, host, optional path; no trailing slash): links in mails and
     /// reset links start with it.
     pub public_url: String,
+    /// `AUTHD_SMTP_URL` + `AUTHD_MAIL_FROM`; `None`: this instance sends no mail.
+    pub mail: Option<MailConfig>,
+    /// Seconds before the first retry of a mail that could not be sent (doubling, at most 1 h).
+    pub mail_retry_secs: u64,
+}
+
+/// Where mail goes and whom it is from.
+#[derive(Debug, Clone)]
+pub struct MailConfig {
+    /// `smtp://host:25`, `smtps://user:pass@host:465`, `smtp://host:587?tls=required`: the
+    /// password in it is a secret.
+    pub smtp_url: Secret,
+    /// `authd <noreply@example.org>` or a bare address.
+    pub from: String,
+}
+
+/// The mail settings, checked with the transport's own parser (nothing connects here).
+fn parse_mail(
+    smtp_url: Option<String>,
+    from: Option<String>,
+) -> Result<Option<MailConfig>, ConfigError> {
+    use lettre::AsyncSmtpTransport;
+    use lettre::Tokio1Executor;
+    use lettre::message::Mailbox;
+    let Some(url) = smtp_url else {
+        return Ok(None);
+    };
+    // The transport's errors never quote the URL, so none of this can leak its password.
+    if let Err(e) = AsyncSmtpTransport::<Tokio1Executor>::from_url(url.trim()) {
+        return Err(err(
+            "AUTHD_SMTP_URL",
+            format!("expected smtp://HOST:PORT or smtps://USER:PASSWORD@HOST:PORT ({e})"),
+        ));
+    }
+    let from = from.ok_or_else(|| {
+        err(
+            "AUTHD_MAIL_FROM",
+            "required with AUTHD_SMTP_URL (e.g. authd <noreply@example.org>)",
+        )
+    })?;
+    if let Err(e) = from.trim().parse::<Mailbox>() {
+        return Err(err(
+            "AUTHD_MAIL_FROM",
+            format!("expected an address such as authd <noreply@example.org> ({e})"),
+        ));
+    }
+    Ok(Some(MailConfig {
+        smtp_url: Secret::new(url.trim()),
+        from: from.trim().to_owned(),
+    }))
 }
 
 /// One line naming the variable and what is wrong with it.
@@ -358,6 +408,8 @@ impl Config {
             None => format!("http://{bind}"),
             Some(v) => parse_public_url(&v).map_err(|m| err("AUTHD_PUBLIC_URL", m))?,
         };
+        let mail = parse_mail(var("AUTHD_SMTP_URL"), var("AUTHD_MAIL_FROM"))?;
+        let mail_retry_secs = seconds("AUTHD_MAIL_RETRY", 30, 1, 3_600)?.unsigned_abs();
 
         Ok(Self {
             database_url,
@@ -385,6 +437,8 @@ impl Config {
             cors_origins,
             reset_ttl_secs,
             public_url,
+            mail,
+            mail_retry_secs,
         })
     }
 }

@@ -42,6 +42,7 @@ impl From<services::Error> for PageError {
             E::NotFound => Self::NotFound,
             E::Busy => Self::Busy,
             e if e.is_unavailable() => Self::Unavailable,
+            E::MailNotConfigured => Self::Unavailable,
             E::Store(s) => Self::Internal(Box::new(s)),
             E::Internal(cause) => Self::Internal(cause),
             other @ (E::UsernameTaken

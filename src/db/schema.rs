@@ -22,6 +22,33 @@ diesel::table! {
 }
 
 diesel::table! {
+    email_verifications (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        email -> Text,
+        token_hash -> Bytea,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    mail_outbox (id) {
+        id -> Uuid,
+        kind -> Text,
+        user_id -> Nullable<Uuid>,
+        email -> Nullable<Text>,
+        username -> Nullable<Text>,
+        state -> Text,
+        attempts -> Int4,
+        next_attempt_at -> Timestamptz,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamptz,
+        finished_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     password_resets (id) {
         id -> Uuid,
         user_id -> Uuid,
@@ -112,6 +139,7 @@ diesel::table! {
         updated_at -> Timestamptz,
         last_login_at -> Nullable<Timestamptz>,
         sessions_valid_after -> Timestamptz,
+        email_verified_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -122,6 +150,8 @@ diesel::joinable!(user_roles -> roles (role_id));
 diesel::allow_tables_to_appear_in_same_query!(
     app_secrets,
     audit_events,
+    email_verifications,
+    mail_outbox,
     password_resets,
     refresh_tokens,
     roles,

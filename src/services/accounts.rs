@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::Error;
 use super::audit::{self, event};
-use super::sessions;
+use super::{mail, sessions};
 use crate::db::models::user::{NewUser, User};
 use crate::db::{self};
 use crate::domain::{ClientInfo, Email, Password, PasswordPolicy, Principal, RoleName, Username};
@@ -27,6 +27,9 @@ pub struct UserView {
     pub username: String,
     #[schema(example = "alice@example.org", required = true)]
     pub email: Option<String>,
+    /// Whether the owner proved the address reaches them (a mailed link); changing the address
+    /// clears it.
+    pub email_verified: bool,
     /// Role names, sorted.
     #[schema(example = json!(["user"]))]
     pub roles: Vec<String>,
@@ -44,6 +47,7 @@ impl UserView {
             id: user.id,
             username: user.username,
             email: user.email,
+            email_verified: user.email_verified_at.is_some(),
             roles,
             disabled: user.disabled_at.is_some(),
             created_at: user.created_at,
@@ -112,9 +116,14 @@ pub async fn register(
     let (username, password, email) = registration.parse(state.config.password_policy)?;
     let hash = state.hasher.hash(password.expose().to_owned()).await?;
     let client = client.clone();
-    db::run(&state.pool, move |conn| {
+    let mails = state.config.mail.is_some();
+    let queued = email.is_some() && mails;
+    let view = db::run(&state.pool, move |conn| {
         conn.transaction(|conn| {
             let user = insert_user(conn, &username, email.as_ref(), &hash, &[RoleName::USER])?;
+            if let (Some(email), true) = (&email, mails) {
+                mail::queue_verification_in(conn, user.id, email.as_str())?;
+            }
             audit::record(
                 conn,
                 audit::Entry {
@@ -128,7 +137,11 @@ pub async fn register(
             UserView::load(conn, user.id)
         })
     })
-    .await
+    .await?;
+    if queued {
+        state.mail_wake.notify_one();
+    }
+    Ok(view)
 }
 
 /// The caller's own user object.

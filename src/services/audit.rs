@@ -33,14 +33,18 @@ pub mod event {
     pub const USER_DELETED: &str = "user_deleted";
     pub const PASSWORD_RESET_ISSUED: &str = "password_reset_issued";
     pub const PASSWORD_RESET_USED: &str = "password_reset_used";
+    pub const EMAIL_VERIFIED: &str = "email_verified";
+    pub const MAIL_FAILED: &str = "mail_failed";
 }
 
 /// Every event name the service writes, for the log's filter.
 pub const EVENTS: &[&str] = &[
     event::ADMIN_BOOTSTRAPPED,
+    event::EMAIL_VERIFIED,
     event::LOGIN_FAILED,
     event::LOGIN_SUCCEEDED,
     event::LOGOUT,
+    event::MAIL_FAILED,
     event::PASSWORD_CHANGE_FAILED,
     event::PASSWORD_CHANGED,
     event::PASSWORD_RESET_ISSUED,

@@ -33,6 +33,9 @@ pub enum Error {
     InvalidGrant,
     #[error("not found")]
     NotFound,
+    /// Mail is asked for but this instance has no `AUTHD_SMTP_URL`.
+    #[error("mail is not configured")]
+    MailNotConfigured,
     /// Too much work queued (password hashing): try again shortly.
     #[error("busy")]
     Busy,

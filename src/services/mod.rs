@@ -12,6 +12,7 @@ pub mod housekeeping;
 pub mod keys;
 pub mod lifecycle;
 pub mod login;
+pub mod mail;
 pub mod overview;
 pub mod password_reset;
 pub mod refresh;

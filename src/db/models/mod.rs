@@ -2,6 +2,8 @@
 
 pub mod app_secret;
 pub mod audit_event;
+pub mod email_verification;
+pub mod mail_outbox;
 pub mod password_reset;
 pub mod refresh_token;
 pub mod role;

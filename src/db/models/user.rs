@@ -1,5 +1,6 @@
 //! `users` and `user_roles`: accounts, their roles, and every query on them.
 
+mod email;
 mod lifecycle;
 
 use std::collections::HashMap;
@@ -29,6 +30,10 @@ pub struct User {
     /// The latest "end every session" (database time): a login opens its session only if this
     /// is still what it read when it checked the password.
     pub sessions_valid_after: DateTime<Utc>,
+    /// When the current address was verified. Cleared by the database whenever `email` changes
+    /// (trigger `users_email_changed`, migration `2026-12-04-000003_mail`): no writer of the
+    /// address can forget it.
+    pub email_verified_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Insertable)]
