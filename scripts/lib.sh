@@ -102,7 +102,7 @@ ensure_tools_venv() {
         rm -f "$stamp"
     fi
     if ! cmp -s tests/tools/requirements.txt "$stamp" ||
-        ! "$venv/bin/python" -c 'import jwt, schemathesis' 2>/dev/null; then
+        ! "$venv/bin/python" -c 'import jwt, schemathesis, aiosmtpd' 2>/dev/null; then
         log "python3 -m venv ${fresh[*]} $venv; pip install -r tests/tools/requirements.txt"
         command -v python3 >/dev/null || apt_install python3 python3-venv
         python3 -m venv "${fresh[@]}" "$venv" 2>/dev/null || {

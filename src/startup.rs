@@ -25,7 +25,8 @@ use crate::db::models::app_secret::AppSecret;
 use crate::db::{self, DbPool, StoreError};
 use crate::methods;
 use crate::request_id;
-use crate::services::{self, accounts, housekeeping, keys, throttle};
+use crate::services::{self, accounts, housekeeping, keys, mail, throttle};
+
 use crate::state::AppState;
 use crate::telemetry;
 
@@ -143,6 +144,7 @@ pub async fn build_state(config: Config) -> Result<AppState, StartupError> {
         config,
         form_key: Arc::new(form_key),
         throttle,
+        mail_wake: Arc::new(tokio::sync::Notify::new()),
     })
 }
 
@@ -165,6 +167,7 @@ impl Application {
         let state = web::Data::new(state);
         spawn_key_refresh(&state);
         spawn_housekeeping(&state);
+        spawn_mail_worker(&state);
 
         let listener = TcpListener::bind(config.bind).map_err(|source| StartupError::Bind {
             addr: config.bind.to_string(),
@@ -325,6 +328,16 @@ fn spawn_housekeeping(state: &web::Data<AppState>) {
             }
         }
     });
+}
+
+/// Sends the outbox's mail (when `AUTHD_SMTP_URL` is set); it stops when the app state is gone.
+fn spawn_mail_worker(state: &web::Data<AppState>) {
+    if state.config.mail.is_none() {
+        return;
+    }
+    tokio::spawn(mail::worker::run(Arc::downgrade(
+        &state.clone().into_inner(),
+    )));
 }
 
 /// Static assets may be cached for a year (their URLs change with each release); an error (a

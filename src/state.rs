@@ -23,4 +23,6 @@ pub struct AppState {
     /// This instance's throttling state: buckets per address, failures per name and address
     /// (rules in `services::throttle`).
     pub throttle: Arc<ThrottleState<IpAddr, String>>,
+    /// Wakes this instance's mail worker when a request has queued mail.
+    pub mail_wake: Arc<tokio::sync::Notify>,
 }

@@ -48,6 +48,9 @@ pub enum ApiError {
     /// Up but overloaded: the work was dropped undone; try again after a while.
     #[error("overloaded")]
     Overloaded { retry_after_secs: u64 },
+    /// A route that sends mail, on an instance configured without it.
+    #[error("mail is not configured")]
+    MailUnavailable,
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -122,7 +125,9 @@ impl ApiError {
             Self::RoleExists => C::RoleExists,
             Self::PayloadTooLarge => C::PayloadTooLarge,
             Self::RateLimited { .. } => C::RateLimited,
-            Self::ServiceUnavailable(_) | Self::Overloaded { .. } => C::ServiceUnavailable,
+            Self::ServiceUnavailable(_) | Self::Overloaded { .. } | Self::MailUnavailable => {
+                C::ServiceUnavailable
+            }
             Self::Internal(_) => C::Internal,
         }
     }
@@ -134,9 +139,7 @@ impl ApiError {
             Self::UnsupportedMediaType => "the request body must be application/json".into(),
             Self::InvalidCredentials => "the username or password is incorrect".into(),
             Self::InvalidToken(why) => format!("the access token is missing or invalid: {why}"),
-            Self::InvalidGrant => {
-                "the refresh token is unknown, expired, revoked or already used".into()
-            }
+            Self::InvalidGrant => "the token is unknown, expired, revoked or already used".into(),
             Self::InsufficientRole => "this requires a role the token does not carry".into(),
             Self::AccountDisabled => "this account is disabled".into(),
             Self::NotFound => "no such resource".into(),
@@ -157,6 +160,7 @@ impl ApiError {
             Self::Overloaded { retry_after_secs } => {
                 format!("too many password checks are waiting; retry after {retry_after_secs} s")
             }
+            Self::MailUnavailable => "this server is not configured to send mail".into(),
             Self::Internal(_) => "an unexpected error occurred".into(),
         }
     }
@@ -176,6 +180,7 @@ impl From<services::Error> for ApiError {
             E::NotPermitted => Self::InvalidCredentials,
             E::InvalidGrant => Self::InvalidGrant,
             E::NotFound => Self::NotFound,
+            E::MailNotConfigured => Self::MailUnavailable,
             E::Busy => Self::RateLimited {
                 retry_after_secs: 1,
             },
@@ -214,7 +219,7 @@ impl ResponseError for ApiError {
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::BodyTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::ServiceUnavailable(_) | Self::Overloaded { .. } => {
+            Self::ServiceUnavailable(_) | Self::Overloaded { .. } | Self::MailUnavailable => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

@@ -9,6 +9,8 @@ mod error;
 mod extract;
 pub mod health;
 mod json;
+pub mod lifecycle;
+mod mail;
 pub mod metrics;
 pub mod openapi;
 pub mod verify;

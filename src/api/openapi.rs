@@ -15,7 +15,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_actix_web::{AppExt, scope};
 
 use super::error::ApiError;
-use super::{admin, auth, cache, cors, docs, health, json, verify, well_known};
+use super::{admin, auth, cache, cors, docs, health, json, lifecycle, mail, verify, well_known};
 use crate::methods;
 
 /// Registers every route of the JSON face; CORS (when `cors_origins` is not empty) covers all but
@@ -39,6 +39,10 @@ fn register(cfg: &mut ServiceConfig<'_>, cors_origins: &[String]) {
                 .service(auth::change_password)
                 .service(auth::list_sessions)
                 .service(auth::revoke_session)
+                .service(lifecycle::redeem_reset)
+                .service(mail::forgot_password)
+                .service(mail::verify_request)
+                .service(mail::verify_email)
                 .service(admin::list_users)
                 .service(admin::get_user)
                 .service(admin::set_roles)
@@ -48,6 +52,10 @@ fn register(cfg: &mut ServiceConfig<'_>, cors_origins: &[String]) {
                 .service(admin::revoke_session)
                 .service(admin::list_roles)
                 .service(admin::create_role)
+                .service(lifecycle::create_user)
+                .service(lifecycle::update_user)
+                .service(lifecycle::delete_user)
+                .service(lifecycle::create_reset_link)
                 .service(verify::verify)
                 .service(well_known::jwks)
                 .service(openapi_json)

@@ -30,6 +30,7 @@ use uuid::Uuid;
 use crate::db::clock;
 use crate::db::models::session::Session;
 use crate::db::models::user::User;
+use crate::db::models::user_tombstone::UserTombstone;
 
 #[derive(Default)]
 struct Inner {
@@ -74,6 +75,11 @@ impl Revocation {
             inner: RwLock::new(Inner::default()),
             horizon: Duration::seconds(access_ttl_secs + leeway_secs),
         }
+    }
+
+    /// How long a revocation must be remembered: the longest an access token stays acceptable.
+    pub fn horizon(&self) -> Duration {
+        self.horizon
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Inner> {
@@ -144,7 +150,9 @@ impl Revocation {
         let db_now = clock::now(conn)?;
         let since = read_from(self.read().synced_until, db_now, self.horizon);
         let revoked = Session::revoked_since(conn, since)?;
-        let marks = User::watermarks_since(conn, since)?;
+        let mut marks = User::watermarks_since(conn, since)?;
+        // A deleted user has no row and no sessions left: its deletion voids its tokens.
+        marks.extend(UserTombstone::since(conn, since)?);
         self.revoke_sessions(&revoked);
         for (id, at) in marks {
             self.raise_watermark(id, at);

@@ -73,6 +73,24 @@ fn parse_net(s: &str) -> Result<IpNet, String> {
     }
 }
 
+/// `http(s)://host[:port][/path]`, without query, fragment, credentials or a trailing slash: what
+/// a link is built on by appending `/reset-password?token=...`.
+fn parse_public_url(v: &str) -> Result<String, String> {
+    let v = v.trim().trim_end_matches('/');
+    let rest = v
+        .strip_prefix("https://")
+        .or_else(|| v.strip_prefix("http://"))
+        .ok_or_else(|| format!("expected a URL such as https://auth.example.org, got {v:?}"))?;
+    let host = rest.split('/').next().unwrap_or_default();
+    let bad = |c: char| c.is_whitespace() || c.is_control() || matches!(c, '?' | '#' | '@');
+    if host.is_empty() || rest.chars().any(bad) {
+        return Err(format!(
+            "expected a URL such as https://auth.example.org (no query, fragment or credentials), got {v:?}"
+        ));
+    }
+    Ok(v.to_owned())
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub database_url: Secret,
@@ -116,6 +134,61 @@ pub struct Config {
     /// Open connections one client address may hold when it connects directly (not through a
     /// trusted proxy, where the proxy must count).
     pub max_connections_per_address: usize,
+    /// Lifetime of a password-reset link, in seconds.
+    pub reset_ttl_secs: i64,
+    /// The external base URL (scheme, host, optional path; no trailing slash): links in mails and
+    /// reset links start with it.
+    pub public_url: String,
+    /// `AUTHD_SMTP_URL` + `AUTHD_MAIL_FROM`; `None`: this instance sends no mail.
+    pub mail: Option<MailConfig>,
+    /// Seconds before the first retry of a mail that could not be sent (doubling, at most 1 h).
+    pub mail_retry_secs: u64,
+}
+
+/// Where mail goes and whom it is from.
+#[derive(Debug, Clone)]
+pub struct MailConfig {
+    /// `smtp://host:25`, `smtps://user:pass@host:465`, `smtp://host:587?tls=required`: the
+    /// password in it is a secret.
+    pub smtp_url: Secret,
+    /// `authd <noreply@example.org>` or a bare address.
+    pub from: String,
+}
+
+/// The mail settings, checked with the transport's own parser (nothing connects here).
+fn parse_mail(
+    smtp_url: Option<String>,
+    from: Option<String>,
+) -> Result<Option<MailConfig>, ConfigError> {
+    use lettre::AsyncSmtpTransport;
+    use lettre::Tokio1Executor;
+    use lettre::message::Mailbox;
+    let Some(url) = smtp_url else {
+        return Ok(None);
+    };
+    // The transport's errors never quote the URL, so none of this can leak its password.
+    if let Err(e) = AsyncSmtpTransport::<Tokio1Executor>::from_url(url.trim()) {
+        return Err(err(
+            "AUTHD_SMTP_URL",
+            format!("expected smtp://HOST:PORT or smtps://USER:PASSWORD@HOST:PORT ({e})"),
+        ));
+    }
+    let from = from.ok_or_else(|| {
+        err(
+            "AUTHD_MAIL_FROM",
+            "required with AUTHD_SMTP_URL (e.g. authd <noreply@example.org>)",
+        )
+    })?;
+    if let Err(e) = from.trim().parse::<Mailbox>() {
+        return Err(err(
+            "AUTHD_MAIL_FROM",
+            format!("expected an address such as authd <noreply@example.org> ({e})"),
+        ));
+    }
+    Ok(Some(MailConfig {
+        smtp_url: Secret::new(url.trim()),
+        from: from.trim().to_owned(),
+    }))
 }
 
 /// One line naming the variable and what is wrong with it.
@@ -369,6 +442,13 @@ impl Config {
         };
         let max_connections = count("AUTHD_MAX_CONNECTIONS", 10_000)?;
         let max_connections_per_address = count("AUTHD_MAX_CONNECTIONS_PER_ADDRESS", 128)?;
+        let reset_ttl_secs = seconds("AUTHD_RESET_TTL", 3_600, 1, 604_800)?;
+        let public_url = match var("AUTHD_PUBLIC_URL") {
+            None => format!("http://{bind}"),
+            Some(v) => parse_public_url(&v).map_err(|m| err("AUTHD_PUBLIC_URL", m))?,
+        };
+        let mail = parse_mail(var("AUTHD_SMTP_URL"), var("AUTHD_MAIL_FROM"))?;
+        let mail_retry_secs = seconds("AUTHD_MAIL_RETRY", 30, 1, 3_600)?.unsigned_abs();
 
         Ok(Self {
             database_url,
@@ -399,6 +479,10 @@ impl Config {
             body_timeout_secs,
             max_connections,
             max_connections_per_address,
+            reset_ttl_secs,
+            public_url,
+            mail,
+            mail_retry_secs,
         })
     }
 }

@@ -36,6 +36,16 @@ fn defaults_match_the_contract() {
         ),
         (60, 20, 5)
     );
+    assert_eq!(c.reset_ttl_secs, 3_600);
+    assert_eq!(c.public_url, "http://127.0.0.1:8080");
+}
+
+#[test]
+fn the_public_url_follows_the_bind_address_unless_set_and_loses_its_trailing_slash() {
+    let c = config(&[("AUTHD_BIND", "0.0.0.0:9000")]).unwrap();
+    assert_eq!(c.public_url, "http://0.0.0.0:9000");
+    let c = config(&[("AUTHD_PUBLIC_URL", "https://auth.example.org/sso/")]).unwrap();
+    assert_eq!(c.public_url, "https://auth.example.org/sso");
 }
 
 #[test]
@@ -86,6 +96,12 @@ fn each_error_names_its_variable() {
         ("AUTHD_RATE_IP_PER_MINUTE", "0"),
         ("AUTHD_RATE_IP_BURST", "lots"),
         ("AUTHD_LOGIN_MAX_FAILURES", "-5"),
+        ("AUTHD_RESET_TTL", "0"),
+        ("AUTHD_RESET_TTL", "an hour"),
+        ("AUTHD_PUBLIC_URL", "auth.example.org"),
+        ("AUTHD_PUBLIC_URL", "https://"),
+        ("AUTHD_PUBLIC_URL", "https://auth.example.org/?x=1"),
+        ("AUTHD_PUBLIC_URL", "https://user:pw@auth.example.org"),
     ] {
         let e = config(&[(var, value)]).unwrap_err();
         assert_eq!(e.var, var);

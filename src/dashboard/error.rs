@@ -53,6 +53,7 @@ impl From<services::Error> for PageError {
             E::Throttled { retry_after_secs } => Self::Throttled { retry_after_secs },
             E::Overloaded { retry_after_secs } => Self::Overloaded { retry_after_secs },
             e if e.is_unavailable() => Self::Unavailable,
+            E::MailNotConfigured => Self::Unavailable,
             E::Store(s) => Self::Internal(Box::new(s)),
             E::Internal(cause) => Self::Internal(cause),
             other @ (E::UsernameTaken

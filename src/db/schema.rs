@@ -22,6 +22,44 @@ diesel::table! {
 }
 
 diesel::table! {
+    email_verifications (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        email -> Text,
+        token_hash -> Bytea,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    mail_outbox (id) {
+        id -> Uuid,
+        kind -> Text,
+        user_id -> Nullable<Uuid>,
+        email -> Nullable<Text>,
+        username -> Nullable<Text>,
+        state -> Text,
+        attempts -> Int4,
+        next_attempt_at -> Timestamptz,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamptz,
+        finished_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    password_resets (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        token_hash -> Bytea,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        created_by -> Nullable<Uuid>,
+    }
+}
+
+diesel::table! {
     refresh_tokens (id) {
         id -> Uuid,
         session_id -> Uuid,
@@ -81,6 +119,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    user_tombstones (id) {
+        id -> Uuid,
+        deleted_at -> Timestamptz,
+        expires_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     users (id) {
         id -> Uuid,
         username -> Text,
@@ -94,6 +140,7 @@ diesel::table! {
         last_login_at -> Nullable<Timestamptz>,
         sessions_valid_after -> Timestamptz,
         throttle_cleared_at -> Nullable<Timestamptz>,
+        email_verified_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -104,10 +151,14 @@ diesel::joinable!(user_roles -> roles (role_id));
 diesel::allow_tables_to_appear_in_same_query!(
     app_secrets,
     audit_events,
+    email_verifications,
+    mail_outbox,
+    password_resets,
     refresh_tokens,
     roles,
     sessions,
     signing_keys,
     user_roles,
+    user_tombstones,
     users,
 );

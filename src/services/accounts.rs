@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use super::Error;
 use super::audit::{self, event};
+use super::mail;
 use super::sessions;
 use super::throttle::{self, Attempt, Facts};
 use crate::auth::passwords::Requester;
@@ -29,6 +30,9 @@ pub struct UserView {
     pub username: String,
     #[schema(example = "alice@example.org", required = true)]
     pub email: Option<String>,
+    /// Whether the owner proved the address reaches them (a mailed link); changing the address
+    /// clears it.
+    pub email_verified: bool,
     /// Role names, sorted.
     #[schema(example = json!(["user"]))]
     pub roles: Vec<String>,
@@ -46,6 +50,7 @@ impl UserView {
             id: user.id,
             username: user.username,
             email: user.email,
+            email_verified: user.email_verified_at.is_some(),
             roles,
             disabled: user.disabled_at.is_some(),
             created_at: user.created_at,
@@ -117,9 +122,14 @@ pub async fn register(
         .hash(password.expose().to_owned(), client.into())
         .await?;
     let client = client.clone();
-    db::run(&state.pool, move |conn| {
+    let mails = state.config.mail.is_some();
+    let queued = email.is_some() && mails;
+    let view = db::run(&state.pool, move |conn| {
         conn.transaction(|conn| {
             let user = insert_user(conn, &username, email.as_ref(), &hash, &[RoleName::USER])?;
+            if let (Some(email), true) = (&email, mails) {
+                mail::queue_verification_in(conn, user.id, email.as_str())?;
+            }
             audit::record(
                 conn,
                 audit::Entry {
@@ -133,7 +143,11 @@ pub async fn register(
             UserView::load(conn, user.id)
         })
     })
-    .await
+    .await?;
+    if queued {
+        state.mail_wake.notify_one();
+    }
+    Ok(view)
 }
 
 /// The caller's own user object.
@@ -223,11 +237,11 @@ pub async fn change_password(
     };
     throttle::check(state, &attempt, facts, Some(user_id), client).await?;
     let username = Username::parse(&user.username).map_err(Error::Invalid)?;
-    let checked = user.password_hash;
+    let checked = user.password_hash.clone();
     let typed = Password::candidates(current);
     let current_ok = state
         .hasher
-        .verify(typed, Some(checked.clone()), client.into())
+        .verify(typed, user.checkable_hash(), client.into())
         .await?;
     if current_ok {
         throttle::succeeded(state, &attempt);

@@ -30,25 +30,39 @@ pub mod event {
     pub const REFRESH_REUSE_DETECTED: &str = "refresh_reuse_detected";
     pub const LOGIN_THROTTLED: &str = "login_throttled";
     pub const LOGIN_THROTTLE_CLEARED: &str = "login_throttle_cleared";
+    pub const USER_CREATED: &str = "user_created";
+    pub const USER_UPDATED: &str = "user_updated";
+    pub const USER_DELETED: &str = "user_deleted";
+    pub const PASSWORD_RESET_ISSUED: &str = "password_reset_issued";
+    pub const PASSWORD_RESET_USED: &str = "password_reset_used";
+    pub const EMAIL_VERIFIED: &str = "email_verified";
+    pub const MAIL_FAILED: &str = "mail_failed";
 }
 
 /// Every event name the service writes, for the log's filter.
 pub const EVENTS: &[&str] = &[
     event::ADMIN_BOOTSTRAPPED,
+    event::EMAIL_VERIFIED,
     event::LOGIN_FAILED,
     event::LOGIN_SUCCEEDED,
     event::LOGIN_THROTTLE_CLEARED,
     event::LOGIN_THROTTLED,
     event::LOGOUT,
+    event::MAIL_FAILED,
     event::PASSWORD_CHANGE_FAILED,
     event::PASSWORD_CHANGED,
+    event::PASSWORD_RESET_ISSUED,
+    event::PASSWORD_RESET_USED,
     event::REFRESH_REUSE_DETECTED,
     event::REGISTERED,
     event::ROLE_CREATED,
     event::ROLES_CHANGED,
     event::SESSIONS_REVOKED,
+    event::USER_CREATED,
+    event::USER_DELETED,
     event::USER_DISABLED,
     event::USER_ENABLED,
+    event::USER_UPDATED,
 ];
 
 pub struct Entry<'a> {

@@ -36,6 +36,9 @@ pub enum Error {
     /// Too many attempts from this address or at this account: refused before any hashing.
     #[error("throttled")]
     Throttled { retry_after_secs: u64 },
+    /// Mail is asked for but this instance has no `AUTHD_SMTP_URL`.
+    #[error("mail is not configured")]
+    MailNotConfigured,
     /// Too much work queued (password hashing), or this client's share of it is taken: try
     /// again shortly.
     #[error("busy")]

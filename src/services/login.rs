@@ -115,7 +115,7 @@ async fn authenticate(
     .await?;
     let subject = found.as_ref().map(|(u, _)| u.id);
     throttle::check(state, &attempt, facts, subject, client).await?;
-    let stored_hash = found.as_ref().map(|(u, _)| u.password_hash.clone());
+    let stored_hash = found.as_ref().and_then(|(u, _)| u.checkable_hash());
     let typed = Password::candidates(password);
     let password_ok = state
         .hasher

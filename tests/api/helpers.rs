@@ -545,7 +545,7 @@ impl TestApp {
         self.signed_in(ADMIN).await
     }
 
-    async fn signed_in(&self, username: &str) -> TestUser {
+    pub async fn signed_in(&self, username: &str) -> TestUser {
         let tokens = self.log_in_as(username).await;
         let res = self.get_me(&tokens.access_token).await;
         assert_eq!(res.status(), StatusCode::OK, "/api/auth/me of {username}");

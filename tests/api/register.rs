@@ -23,6 +23,7 @@ async fn registration_returns_the_user_object_with_the_user_role() {
             "created_at",
             "disabled",
             "email",
+            "email_verified",
             "id",
             "last_login_at",
             "roles",
@@ -33,6 +34,7 @@ async fn registration_returns_the_user_object_with_the_user_role() {
     assert_eq!(user["email"], "alice@example.org");
     assert_eq!(user["roles"], json!(["user"]));
     assert_eq!(user["disabled"], false);
+    assert_eq!(user["email_verified"], false);
     assert_eq!(user["last_login_at"], Value::Null);
     let id = uuid::Uuid::parse_str(user["id"].as_str().unwrap()).unwrap();
     assert_eq!(id.get_version_num(), 7);

@@ -2,11 +2,15 @@
 
 pub mod app_secret;
 pub mod audit_event;
+pub mod email_verification;
+pub mod mail_outbox;
+pub mod password_reset;
 pub mod refresh_token;
 pub mod role;
 pub mod session;
 pub mod signing_key;
 pub mod user;
+pub mod user_tombstone;
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;

@@ -1,5 +1,8 @@
 //! `users` and `user_roles`: accounts, their roles, and every query on them.
 
+mod email;
+mod lifecycle;
+
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
@@ -27,6 +30,10 @@ pub struct User {
     /// The latest "end every session" (database time): a login opens its session only if this
     /// is still what it read when it checked the password.
     pub sessions_valid_after: DateTime<Utc>,
+    /// When the current address was verified. Cleared by the database whenever `email` changes
+    /// (trigger `users_email_changed`, migration `2026-12-04-000003_mail`): no writer of the
+    /// address can forget it.
+    pub email_verified_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Insertable)]
@@ -39,10 +46,20 @@ pub struct NewUser<'a> {
     pub password_hash: &'a str,
 }
 
+/// Stored as the password hash of an account created without a password. Not a PHC string, so
+/// nothing verifies against it; logins check the dummy hash instead (`User::checkable_hash`) and
+/// answer like a wrong password, after the same work.
+pub const NO_PASSWORD: &str = "!no-password";
+
 /// Serialises every change that could leave the service without an administrator.
 const ADMIN_CHANGES_LOCK: i64 = 4_242_001;
 
 impl User {
+    /// The hash a password is checked against; `None` for an account without a password.
+    pub fn checkable_hash(&self) -> Option<String> {
+        (self.password_hash != NO_PASSWORD).then(|| self.password_hash.clone())
+    }
+
     pub fn insert(conn: &mut PgConnection, new: &NewUser<'_>) -> QueryResult<User> {
         diesel::insert_into(users::table)
             .values(new)
