@@ -487,6 +487,38 @@ impl TestApp {
             .await
     }
 
+    pub async fn post_admin_users(&self, token: &str, body: &Value) -> Response {
+        self.authorized(Method::POST, "/api/admin/users", token, Some(body))
+            .await
+    }
+
+    pub async fn patch_admin_user(
+        &self,
+        token: &str,
+        user_id: impl Display,
+        body: &Value,
+    ) -> Response {
+        let path = format!("/api/admin/users/{user_id}");
+        self.authorized(Method::PATCH, &path, token, Some(body))
+            .await
+    }
+
+    pub async fn delete_admin_user(&self, token: &str, user_id: impl Display) -> Response {
+        let path = format!("/api/admin/users/{user_id}");
+        self.authorized(Method::DELETE, &path, token, None).await
+    }
+
+    pub async fn post_admin_password_reset(&self, token: &str, user_id: impl Display) -> Response {
+        let path = format!("/api/admin/users/{user_id}/password-reset");
+        self.authorized(Method::POST, &path, token, None).await
+    }
+
+    /// `POST /api/auth/password-reset` with a link's token.
+    pub async fn post_password_reset(&self, token: &str, new_password: &str) -> Response {
+        let body = serde_json::json!({ "token": token, "new_password": new_password });
+        self.post_json("/api/auth/password-reset", &body).await
+    }
+
     // Verification, keys, health.
 
     /// `GET /auth/verify`, with `?role=` when a role is required.
