@@ -14,6 +14,7 @@ use crate::identity::{Admin, RequireRole};
 use crate::services::accounts::UserView;
 use crate::services::lifecycle::{self, NewAccount, ProfileChange};
 use crate::services::password_reset;
+use crate::services::throttle::{self, Route};
 use crate::state::AppState;
 
 type AdminOnly = RequireRole<Admin>;
@@ -208,7 +209,8 @@ pub struct PasswordResetBody {
             password breaks the policy.", body = Problem),
         (status = 401, description = "`invalid_grant`: the token is unknown, used, replaced by a \
             newer link, or expired.", body = Problem),
-        (status = 429, description = "`rate_limited`: too many password hashes are waiting.",
+        (status = 429, description = "`rate_limited`: too many requests from this address, or \
+            too many password hashes are waiting.",
             body = Problem, headers(("Retry-After" = u64, description = "seconds"))),
     )
 )]
@@ -222,6 +224,7 @@ pub async fn redeem_reset(
         token,
         new_password,
     } = body.into_inner();
+    throttle::admit(&state, Route::PasswordReset, &client).await?;
     password_reset::redeem(&state, &token, new_password, &client).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -8,6 +8,7 @@ use super::ApiError;
 use super::error::Problem;
 use crate::domain::{ClientInfo, Principal};
 use crate::services::mail::{self, Lookup};
+use crate::services::throttle::{self, Route};
 use crate::state::AppState;
 
 #[derive(Deserialize, ToSchema)]
@@ -32,17 +33,19 @@ pub struct ForgotPasswordBody {
         (status = 202, description = "Accepted (whether or not the account exists)."),
         (status = 400, description = "`invalid_request`: not exactly one of `email` and \
             `username`, or one that cannot be an address or a username.", body = Problem),
+        (status = 429, description = "`rate_limited`: too many requests from this address.",
+            body = Problem, headers(("Retry-After" = u64, description = "whole seconds"))),
     )
 )]
 #[post("/api/auth/forgot-password")]
 pub async fn forgot_password(
     state: web::Data<AppState>,
     body: web::Json<ForgotPasswordBody>,
-    _client: ClientInfo,
+    client: ClientInfo,
 ) -> Result<HttpResponse, ApiError> {
+    throttle::admit(&state, Route::ForgotPassword, &client).await?;
     let ForgotPasswordBody { email, username } = body.into_inner();
     let lookup = Lookup::parse(email, username)?;
-    // Throttling per address and per account goes here, before anything is queued.
     mail::forgot_password(&state, lookup).await?;
     Ok(HttpResponse::Accepted().finish())
 }

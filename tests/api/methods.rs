@@ -55,9 +55,9 @@ async fn a_known_api_path_with_another_method_is_405_with_allow() {
         (Method::GET, "/api/auth/login", "POST"),
         (Method::PUT, "/api/admin/roles", "GET, HEAD, POST"),
         (
-            Method::PATCH,
+            Method::PUT,
             "/api/admin/users/00000000-0000-7000-8000-000000000000",
-            "GET, HEAD",
+            "GET, HEAD, PATCH, DELETE",
         ),
         (Method::GET, "/api/auth/sessions/anything", "DELETE"),
         (Method::POST, "/.well-known/jwks.json", "GET, HEAD"),

@@ -191,13 +191,4 @@ impl TestApp {
             .await
             .unwrap()
     }
-
-    pub async fn post_password_reset(&self, token: &str, new_password: &str) -> Response {
-        self.client
-            .post(self.url("/api/auth/password-reset"))
-            .json(&json!({ "token": token, "new_password": new_password }))
-            .send()
-            .await
-            .unwrap()
-    }
 }
